@@ -1,0 +1,54 @@
+# Depot: two commands matter, `make dev` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PY_BASE ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SITE := $(VENV)/lib/python3.11/site-packages
+PROTOS := $(shell find protos -name '*.proto')
+STUBS := $(PROTOS:.proto=_pb2.py)
+
+.PHONY: dev test test-unit lint protos bench system-deps lock clean
+
+## The Python environment, built from the lock file; rebuilt when the lock changes.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || $(PY_BASE) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps -e .
+	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/protos" > $(SITE)/depot.pth
+	touch $@
+
+## Generated gRPC stubs live next to their .proto files and are never committed.
+protos/%_pb2.py: protos/%.proto $(VENV)/.installed
+	$(PY) -m grpc_tools.protoc -Iprotos --python_out=protos --pyi_out=protos --grpc_python_out=protos $<
+
+protos: $(STUBS)
+
+## Debian packages the local stack needs (Redis); PostgreSQL 15 is expected in /usr/lib/postgresql/15.
+system-deps:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+dev: system-deps protos
+	$(PY) -m libs.stack dev
+
+test: system-deps protos
+	$(PY) -m pytest
+
+test-unit: protos
+	$(PY) -m pytest tests/unit
+
+lint: protos
+	$(VENV)/bin/ruff check .
+	cd protos && ../$(VENV)/bin/buf lint
+
+bench: protos
+	$(PY) -m bench
+
+## Re-resolve the pinned set after editing pyproject.toml.
+lock:
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	find protos -name '*_pb2*.py*' -delete
+	rm -rf $(VENV)

@@ -12,7 +12,6 @@ STUBS := $(PROTOS:.proto=_pb2.py)
 ## The Python environment, built from the lock file; rebuilt when the lock changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $(PY_BASE) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip==25.3
 	$(PY) -m pip install -q -r requirements.lock
 	$(PY) -m pip install -q --no-deps -e .
 	printf '%s\n%s\n' "$(CURDIR)" "$(CURDIR)/protos" > $(SITE)/depot.pth
@@ -28,10 +27,10 @@ protos: $(STUBS)
 system-deps:
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
-dev: system-deps protos
+dev: system-deps $(VENV)/.installed protos
 	$(PY) -m libs.stack dev
 
-test: system-deps protos
+test: system-deps $(VENV)/.installed protos
 	$(PY) -m pytest
 
 test-unit: protos

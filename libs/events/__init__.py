@@ -1,0 +1,1 @@
+"""Event backbone: transactional outbox, relay, idempotent consumers, dead letters (DESIGN.md §3 Events)."""

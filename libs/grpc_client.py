@@ -1,0 +1,63 @@
+"""Client channels: a deadline on every call, retries only on UNAVAILABLE, metadata carried along."""
+
+import json
+import time
+import uuid
+
+import grpc
+from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
+from libs.context import authorization_var, deadline_var, request_id_var
+
+DEFAULT_TIMEOUT = 5.0
+DEADLINE_MARGIN = 0.05  # leave the caller time to answer after its callee gives up
+
+
+def _service_config(service: str, idempotent_methods: list[str]) -> str:
+    """Retry policy only for methods that are safe to repeat (DESIGN.md §3)."""
+    if not idempotent_methods:
+        return json.dumps({"methodConfig": []})
+    return json.dumps({
+        "methodConfig": [{
+            "name": [{"service": service, "method": m} for m in idempotent_methods],
+            "retryPolicy": {
+                "maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "0.5s",
+                "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"],
+            },
+        }]
+    })
+
+
+class _PropagatingInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
+    """Adds the incoming call's authorization and request id, and a deadline no later than the caller's."""
+
+    def __init__(self, default_timeout: float):
+        self._default_timeout = default_timeout
+
+    async def intercept_unary_unary(self, continuation, details, request):
+        metadata = list(details.metadata or ())
+        keys = {k for k, _ in metadata}
+        if "authorization" not in keys and (authorization := authorization_var.get()):
+            metadata.append(("authorization", authorization))
+        if "x-request-id" not in keys:
+            metadata.append(("x-request-id", request_id_var.get() or uuid.uuid4().hex))
+        timeout = details.timeout if details.timeout is not None else self._default_timeout
+        if (deadline := deadline_var.get()) is not None:
+            timeout = min(timeout, max(deadline - time.monotonic() - DEADLINE_MARGIN, 0.001))
+        details = grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
+                                             details.wait_for_ready)
+        return await continuation(details, request)
+
+
+def channel(target: str, *, service: str, idempotent_methods: list[str] = (),
+            default_timeout: float = DEFAULT_TIMEOUT) -> grpc.aio.Channel:
+    """An insecure channel to `target` (mTLS belongs to the mesh) for the proto service `service`."""
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.service_config", _service_config(service, list(idempotent_methods))),
+            ("grpc.enable_retries", 1),
+            ("grpc.keepalive_time_ms", 30_000),
+        ],
+        interceptors=[*aio_client_interceptors(), _PropagatingInterceptor(default_timeout)],
+    )

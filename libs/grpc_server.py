@@ -1,0 +1,171 @@
+"""gRPC server bootstrap: health, reflection and the interceptors every Depot server runs.
+
+Interceptors, outermost first: tracing (OpenTelemetry), request context (request id, logs, metrics),
+errors (DomainError → status with details; anything else → INTERNAL with the request id), auth (verify the
+token again and check the method's access rule). Servicers therefore hold no try/except.
+"""
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+import grpc
+import structlog
+from google.protobuf.descriptor import ServiceDescriptor
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from grpc_status import rpc_status
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+from prometheus_client import Counter, Histogram
+
+from libs.auth import Principal, TokenVerifier, bearer_token
+from libs.context import authorization_var, deadline_var, principal_var, request_id_var
+from libs.errors import DomainError, Unauthenticated, to_rpc_status
+
+log = structlog.get_logger("grpc")
+
+PUBLIC = "public"  # no token needed
+AUTHENTICATED = "authenticated"  # any verified token
+INTERNAL = "internal"  # service-to-service only; reachable inside the cluster network, not via the gateway
+
+HANDLED = Counter("depot_grpc_server_handled_total", "RPCs completed", ["grpc_service", "grpc_method", "grpc_code"])
+LATENCY = Histogram(
+    "depot_grpc_server_handling_seconds", "RPC latency", ["grpc_service", "grpc_method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+@dataclass(frozen=True)
+class ServiceBinding:
+    """One servicer and how to reach it: its proto descriptor and an access rule per method."""
+
+    descriptor: ServiceDescriptor
+    servicer: object
+    add_to_server: Callable[[object, grpc.aio.Server], None]
+    access: Mapping[str, str]  # method name → PUBLIC | AUTHENTICATED | INTERNAL | a permission
+
+    def __post_init__(self):
+        missing = {m.name for m in self.descriptor.methods} - set(self.access)
+        if missing:
+            raise ValueError(f"{self.descriptor.full_name}: no access rule for {sorted(missing)}")
+
+
+UnaryBehaviour = Callable[[Callable, object, grpc.aio.ServicerContext, str, str], Awaitable[object]]
+
+
+class _UnaryInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps the unary-unary methods of the given services; health, reflection and streams pass through."""
+
+    def __init__(self, services: set[str], behaviour: UnaryBehaviour):
+        self._services = services
+        self._behaviour = behaviour
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        service, _, method = details.method.lstrip("/").partition("/")
+        if handler is None or handler.unary_unary is None or service not in self._services:
+            return handler
+        inner = handler.unary_unary
+
+        async def wrapped(request, context):
+            return await self._behaviour(inner, request, context, service, method)
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+async def _request_context(inner, request, context, service, method):
+    metadata = dict(context.invocation_metadata() or ())
+    request_id = metadata.get("x-request-id") or uuid.uuid4().hex
+    request_id_var.set(request_id)
+    authorization_var.set(metadata.get("authorization"))
+    remaining = context.time_remaining()
+    deadline_var.set(time.monotonic() + remaining if remaining is not None else None)
+    structlog.contextvars.bind_contextvars(request_id=request_id, rpc=f"{service}/{method}")
+    started = time.perf_counter()
+    try:
+        return await inner(request, context)
+    finally:
+        elapsed = time.perf_counter() - started
+        code = context.code() or grpc.StatusCode.OK
+        code_name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+        HANDLED.labels(service, method, code_name).inc()
+        LATENCY.labels(service, method).observe(elapsed)
+        log.info("rpc", code=code_name, duration_ms=round(elapsed * 1000, 2))
+        structlog.contextvars.unbind_contextvars("request_id", "rpc")
+
+
+async def _map_errors(inner, request, context, service, method):
+    try:
+        return await inner(request, context)
+    except DomainError as error:
+        await context.abort_with_status(rpc_status.to_status(to_rpc_status(error)))
+    except Exception:
+        if context.code() not in (None, grpc.StatusCode.OK):
+            raise  # already aborted deeper down
+        log.exception("rpc.unhandled")
+        await context.abort(grpc.StatusCode.INTERNAL, f"Internal error (request id {request_id_var.get()})")
+
+
+def _auth(verifier: TokenVerifier, access: Mapping[str, Mapping[str, str]]) -> UnaryBehaviour:
+    async def check(inner, request, context, service, method):
+        rule = access[service][method]
+        authorization = authorization_var.get()
+        if rule in (PUBLIC, INTERNAL):
+            principal = _optional_principal(verifier, authorization)
+        else:
+            principal = verifier.verify(bearer_token(authorization))
+            if rule != AUTHENTICATED:
+                principal.require(rule)
+        principal_var.set(principal)
+        return await inner(request, context)
+
+    return check
+
+
+def _optional_principal(verifier: TokenVerifier, authorization: str | None) -> Principal | None:
+    """On open methods a token only adds who is calling; a stale one is ignored rather than refused."""
+    if not authorization:
+        return None
+    try:
+        return verifier.verify(bearer_token(authorization))
+    except Unauthenticated:
+        return None
+
+
+async def start_server(
+    bindings: list[ServiceBinding], *, host: str, port: int, verifier: TokenVerifier
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+    """Start a server for `bindings`; returns it, the bound port (port 0 picks one) and its health servicer."""
+    names = {b.descriptor.full_name for b in bindings}
+    access = {b.descriptor.full_name: b.access for b in bindings}
+    server = grpc.aio.server(
+        interceptors=[
+            aio_server_interceptor(),
+            _UnaryInterceptor(names, _request_context),
+            _UnaryInterceptor(names, _map_errors),
+            _UnaryInterceptor(names, _auth(verifier, access)),
+        ],
+        options=[("grpc.so_reuseport", 0)],
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for binding in bindings:
+        binding.add_to_server(binding.servicer, server)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    await server.start()
+    for name in ["", *names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return server, bound, health_servicer
+
+
+async def stop_server(server: grpc.aio.Server, health_servicer, grace: float) -> None:
+    """NOT_SERVING first so load balancers stop routing, then let in-flight calls finish."""
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(grace)

@@ -22,6 +22,7 @@ from pathlib import Path
 from libs.stack.testing import poll_until
 
 log_tail_lines = 40
+_HEADER = "=== libs.stack "  # starts the line written before each run of a command
 
 
 class StackError(RuntimeError):
@@ -65,7 +66,7 @@ class Child:
             return
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            log.write(f"\n=== {_now()} start: {' '.join(self.argv)}\n".encode())
+            log.write(f"\n{_HEADER}{_now()} start: {' '.join(self.argv)}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
                 _with_parent_death_signal(self.argv, self.stop_signal),
@@ -141,7 +142,7 @@ def run(argv: Sequence[str], log_path: Path, *, what: str, timeout: float, **kwa
     log_path.parent.mkdir(parents=True, exist_ok=True)
     user = kwargs.pop("user", None)
     with open(log_path, "ab") as log:
-        log.write(f"\n=== {_now()} run: {' '.join(argv)}\n".encode())
+        log.write(f"\n{_HEADER}{_now()} run: {' '.join(argv)}\n".encode())
         log.flush()
         try:
             code = subprocess.run(
@@ -162,6 +163,8 @@ def log_tail(path: Path, lines: int = log_tail_lines) -> str:
             text = f.read().decode(errors="replace")
     except FileNotFoundError:
         return "  (no log file)"
+    # Only this run's output: earlier runs (appended to the same file) would bury the cause.
+    text = text[max(0, text.rfind(_HEADER)):]
     return "\n".join("  " + line for line in text.splitlines()[-lines:])
 
 

@@ -1,0 +1,38 @@
+"""Session-wide infrastructure for the test-suite: one LocalStack (PostgreSQL, Redis, Kafka broker)
+on free ports in a throwaway directory, so a running `make dev` is never touched.
+
+Wire it into tests/conftest.py with `from tests.fixtures_stack import *  # noqa: F403`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from libs.stack import LocalStack, StackPorts
+
+__all__ = ["stack"]
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    # Under /tmp rather than pytest's tmp_path: that one is mode 0700 and owned by root, which the
+    # `postgres` account the server drops to (when we are root) could not enter.
+    data_dir = Path(tempfile.mkdtemp(prefix="depot-test-stack-"))
+    data_dir.chmod(0o755)
+    local = LocalStack(data_dir, StackPorts.free(), durable=False)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+        if request.session.testsfailed:
+            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter:
+                reporter.write_line(f"local stack logs kept for the failures: {local.log_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)

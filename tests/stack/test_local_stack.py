@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import psycopg
 import pytest
 import redis
@@ -9,6 +11,7 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from libs.stack import FAST_GROUP_CONFIG, LocalStack, StackError, StackPorts, poll_until, unique
+from tests.fixtures_stack import new_data_dir
 
 
 def test_postgres_answers_and_create_databases_is_idempotent(stack: LocalStack) -> None:
@@ -20,6 +23,26 @@ def test_postgres_answers_and_create_databases_is_idempotent(stack: LocalStack) 
     with psycopg.connect(stack.dsn(name)) as conn:
         assert conn.execute("SELECT current_database(), 1").fetchone() == (name, 1)
     assert stack.database_url(name) == f"postgresql+psycopg://postgres@127.0.0.1:{stack.ports.postgres}/{name}"
+
+
+def test_start_again_is_a_no_op(stack: LocalStack) -> None:
+    stack.start()
+
+    with psycopg.connect(stack.dsn()) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_second_start_on_the_same_data_keeps_the_databases() -> None:
+    data_dir = new_data_dir()
+    name = unique("kept").replace("-", "_")
+    try:
+        with LocalStack(data_dir, StackPorts.free(), durable=False) as first:
+            first.create_databases([name])
+        with LocalStack(data_dir, StackPorts.free(), durable=False) as second:
+            with psycopg.connect(second.dsn(name)) as conn:
+                assert conn.execute("SELECT current_database()").fetchone() == (name,)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def test_redis_answers_ping(stack: LocalStack) -> None:

@@ -1,0 +1,1 @@
+"""The user service: users, roles and permissions, passwords, access and refresh tokens."""

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("up", help="PostgreSQL, Redis and Kafka only, to run a service by hand")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per health poll otherwise
 
     def stop_on(signum: int, _frame) -> None:
         raise _Stop(signal.Signals(signum).name)

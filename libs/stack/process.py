@@ -57,10 +57,6 @@ class Child:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
     def start(self) -> None:
         if self.alive:
             return
@@ -79,17 +75,11 @@ class Child:
                 **_run_as(self.user),
             )
 
-    def signal(self, sig: int, *, group: bool = False) -> None:
-        """Send `sig` to the process (or its whole process group); a process already gone is fine."""
-        if not self.alive:
-            return
-        try:
-            if group:
-                os.killpg(self.proc.pid, sig)
-            else:
-                self.proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
+    def signal(self, sig: int) -> None:
+        """Send `sig` to the process itself (not its group: PostgreSQL's backends take SIGINT as
+        "cancel the query"); a process already gone is fine."""
+        if self.alive:
+            self.proc.send_signal(sig)
 
     def stop(self, timeout: float = 10.0) -> None:
         stop_all([self], timeout)
@@ -132,7 +122,7 @@ def stop_all(children: Iterable[Child], timeout: float = 10.0) -> None:
         # The group outlives its leader when a grandchild lingers: kill it even if the leader is gone.
         try:
             os.killpg(child.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+        except ProcessLookupError:
             pass
         child.proc.wait()
 

@@ -1,0 +1,62 @@
+"""`create_app(settings)`: the gateway's composition root. The lifespan opens the gRPC channels and the
+Redis client and closes them on shutdown; nothing is created at import."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from depot.user.v1.user_pb2_grpc import UserServiceStub
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from redis.asyncio import Redis
+
+from gateway.backends import open_channels
+from gateway.errors import install_error_handlers
+from gateway.middleware import RequestContextMiddleware
+from gateway.ratelimit import FixedWindowLimiter
+from gateway.routers import auth, health, roles, users
+from gateway.schemas.common import error_responses
+from gateway.settings import GatewaySettings
+from libs.auth import TokenVerifier
+
+DESCRIPTION = """REST face of Depot. Errors always have the body
+`{statusCode, error, message, details, requestId}`; `message` is a list for validation errors."""
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
+        verifier = TokenVerifier.from_file(settings.jwt_public_key_file, issuer=settings.jwt_issuer,
+                                           audience=settings.jwt_audience)
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+        channels = open_channels(settings)
+        try:
+            # Starlette hands these to every request as request.state.<name> (see gateway.deps).
+            yield {
+                "settings": settings,
+                "verifier": verifier,
+                "redis": redis,
+                "channels": channels,
+                "user": UserServiceStub(channels["user"]),
+                "login_limiter": FixedWindowLimiter(redis, name="login", limit=settings.login_rate_limit,
+                                                    window_seconds=settings.login_rate_window_seconds),
+            }
+        finally:
+            for channel in channels.values():
+                await channel.close()
+            await redis.aclose()
+
+    app = FastAPI(
+        title="Depot API", version="1", description=DESCRIPTION, lifespan=lifespan,
+        # Tracing comes from opentelemetry-instrumentation-fastapi below; FastAPI's own would double it.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    api = APIRouter(prefix="/api", responses=error_responses("4XX", "5XX"))
+    for router in (auth.router, users.router, roles.router, health.router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health.router)
+    app.include_router(health.metrics_router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
+    return app

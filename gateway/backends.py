@@ -1,0 +1,40 @@
+"""The gRPC services the gateway has routes for, and their channels.
+
+A backend's address comes from `<name>_addr` in the settings (DEPOT_GATEWAY_<NAME>_ADDR, the variable
+`libs.stack.Fleet` sets); /health checks exactly these, so a service without routes here is not a
+dependency of the gateway yet.
+"""
+
+from dataclasses import dataclass
+
+import grpc
+from depot.user.v1 import user_pb2
+
+from gateway.settings import GatewaySettings
+from libs.grpc_client import channel
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    service: str  # full proto name, also the grpc.health.v1 service name
+    idempotent_methods: tuple[str, ...]  # retried on UNAVAILABLE by the channel
+
+
+BACKENDS: tuple[Backend, ...] = (
+    Backend(
+        "user",
+        user_pb2.DESCRIPTOR.services_by_name["UserService"].full_name,
+        ("GetMe", "ListUsers", "GetUser", "ListRoles", "Logout", "LogoutAll", "DeactivateUser", "AssignRoles"),
+    ),
+)
+
+
+def open_channels(settings: GatewaySettings) -> dict[str, grpc.aio.Channel]:
+    return {
+        backend.name: channel(
+            getattr(settings, f"{backend.name}_addr"), service=backend.service,
+            idempotent_methods=list(backend.idempotent_methods), default_timeout=settings.grpc_timeout_seconds,
+        )
+        for backend in BACKENDS
+    }

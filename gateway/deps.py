@@ -1,0 +1,61 @@
+"""Dependency aliases for the routers: the resources made by the app's lifespan, and the token guard."""
+
+from typing import Annotated, Any
+
+import grpc
+from depot.user.v1.user_pb2_grpc import UserServiceStub
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis.asyncio import Redis
+
+from gateway.ratelimit import FixedWindowLimiter
+from gateway.settings import GatewaySettings
+from libs.auth import Principal, TokenVerifier, bearer_token
+from libs.context import authorization_var, principal_var
+
+# Declares the bearer scheme in the OpenAPI document (the lock in /docs); the header itself is read
+# by `current_principal`, so that a malformed one gets the contract's message rather than FastAPI's.
+BEARER = HTTPBearer(auto_error=False, description="Access token from POST /api/auth/login")
+
+
+def _state(name: str):
+    def get(request: Request) -> Any:
+        return getattr(request.state, name)
+
+    get.__name__ = f"get_{name}"
+    return get
+
+
+Channels = Annotated[dict[str, grpc.aio.Channel], Depends(_state("channels"))]
+Settings = Annotated[GatewaySettings, Depends(_state("settings"))]
+Verifier = Annotated[TokenVerifier, Depends(_state("verifier"))]
+RedisClient = Annotated[Redis, Depends(_state("redis"))]
+UserStub = Annotated[UserServiceStub, Depends(_state("user"))]
+LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
+
+
+async def current_principal(
+    request: Request, verifier: Verifier, _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+) -> Principal:
+    """Verify the access token before any gRPC call (401 "No token provided" / "Token expired" /
+    "Invalid token"), then forward it: the service verifies it again and checks its own rules."""
+    authorization = request.headers.get("authorization")
+    principal = verifier.verify(bearer_token(authorization))
+    authorization_var.set(authorization)
+    principal_var.set(principal)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def RequirePermission(permission: str) -> Any:
+    """`Depends` for a route that needs `permission` (403 without it):
+    `dependencies=[RequirePermission("user:read")]`."""
+
+    async def require(principal: CurrentPrincipal) -> Principal:
+        principal.require(permission)
+        return principal
+
+    require.__name__ = f"require_{permission.replace(':', '_')}"
+    return Depends(require)

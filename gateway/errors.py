@@ -1,0 +1,130 @@
+"""The one place where failures become the REST error body (DESIGN.md §3 Errors):
+gRPC status → HTTP status with the service's field violations, request validation → 400 with the
+contract's messages, HTTP errors (unknown route, rate limit) and domain errors raised in the gateway
+itself (the token guard). Unexpected exceptions are answered in gateway.middleware."""
+
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import grpc
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from grpc_status import rpc_status
+from starlette.exceptions import HTTPException
+
+from gateway.schemas.common import RULE_ERROR, label
+from libs.context import request_id_var
+from libs.errors import DomainError, FieldViolation, http_status_for, violations_of
+
+log = structlog.get_logger("gateway.errors")
+
+
+def error_response(status: int, message: str | list[str], details: Iterable[FieldViolation] = (),
+                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
+    if status == HTTPStatus.UNAUTHORIZED:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    body = {
+        "statusCode": status,
+        "error": HTTPStatus(status).phrase,
+        "message": message,
+        "details": [{"field": d.field, "message": d.message} for d in details],
+        "requestId": request_id_var.get(),
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _violations_response(status: int, violations: list[FieldViolation]) -> JSONResponse:
+    return error_response(status, [v.message for v in violations], violations)
+
+
+# --- gRPC --------------------------------------------------------------------------------------
+
+
+async def _rpc_error(_: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
+    status = http_status_for(error.code())
+    rich = rpc_status.from_call(error)
+    if violations := violations_of(rich):
+        return _violations_response(status, violations)
+    if rich is None and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        # Not a status a Depot service chose (no details trailer): a connection failure, a timeout or
+        # a crash, whose text names hosts and internals. The client gets the phrase, the log the cause.
+        log.warning("grpc.call_failed", code=error.code().name, details=error.details())
+        return error_response(status, status.phrase)
+    return error_response(status, error.details() or status.phrase)
+
+
+async def _domain_error(_: Request, error: DomainError) -> JSONResponse:
+    status = http_status_for(error.code)
+    if error.violations:
+        return _violations_response(status, list(error.violations))
+    return error_response(status, error.message)
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    phrase = HTTPStatus(error.status_code).phrase
+    message = error.detail if isinstance(error.detail, str) else phrase
+    if error.status_code in (HTTPStatus.NOT_FOUND, HTTPStatus.METHOD_NOT_ALLOWED) and message == phrase:
+        message = f"Cannot {request.method} {request.url.path}"  # the router's own answer: no such route
+    return error_response(error.status_code, message, headers=error.headers)
+
+
+# --- request validation ------------------------------------------------------------------------
+
+_MESSAGES: dict[str, str] = {
+    "missing": "{label} should not be empty",
+    "extra_forbidden": "property {name} should not exist",
+    "json_invalid": "Invalid JSON body",
+    "model_attributes_type": "{label} must be a JSON object",
+    "dict_type": "{label} must be a JSON object",
+    "string_type": "{label} must be a string",
+    "int_type": "{label} must be an integer",
+    "int_parsing": "{label} must be an integer",
+    "int_from_float": "{label} must be an integer",
+    "bool_type": "{label} must be a boolean",
+    "bool_parsing": "{label} must be a boolean",
+    "list_type": "{label} must be an array",
+    "uuid_type": "{label} must be a UUID",
+    "uuid_parsing": "{label} must be a UUID",
+    "greater_than_equal": "{label} must not be less than {ge}",
+    "less_than_equal": "{label} must not be greater than {le}",
+    "greater_than": "{label} must be greater than {gt}",
+    "string_too_short": "{label} must be at least {min_length} characters",
+    "string_too_long": "{label} must be at most {max_length} characters",
+    "too_short": "{label} must contain at least {min_length} items",
+    "too_long": "{label} must contain at most {max_length} items",
+}
+
+
+def _violation(error: Mapping[str, Any]) -> FieldViolation:
+    """One pydantic error as a field violation with the contract's wording."""
+    # loc is (where, *path): ("body", "email"), ("query", "limit"), ("body", 12) for a JSON syntax error.
+    path = [str(part) for part in error["loc"][1:] if isinstance(part, str | int)]
+    if error["type"] == "json_invalid":
+        path = []
+    field = ".".join(path) or "body"
+    name = next((p for p in reversed(path) if not p.isdigit()), "")
+    if error["type"] == RULE_ERROR:
+        return FieldViolation(field, error["msg"])
+    subject = label(name) if name else "Request body"
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        return FieldViolation(field, f"{subject}: {error['msg']}")
+    return FieldViolation(field, template.format(label=subject, name=name, **(error.get("ctx") or {})))
+
+
+async def _validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+    return _violations_response(HTTPStatus.BAD_REQUEST, [_violation(e) for e in error.errors()])
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(grpc.aio.AioRpcError, _rpc_error)
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

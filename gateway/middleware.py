@@ -1,0 +1,82 @@
+"""The envelope of every HTTP request: request id in and out, metrics, an access log line, and the
+last-resort answer for an exception nobody handled (500 with the request id, cause in the log)."""
+
+import re
+import time
+import uuid
+
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.errors import error_response
+from libs.context import request_id_var
+
+log = structlog.get_logger("gateway.http")
+
+REQUESTS = Counter("depot_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+LATENCY = Histogram(
+    "depot_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+# A client-supplied id is logged and sent on as gRPC metadata, which must be printable ASCII: anything
+# else is replaced rather than trusted.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+UNMATCHED = "<unmatched>"  # one label for every unknown path, so scanners cannot blow up the series
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route as a template, `/api/users/{id}`, for metric labels and logs.
+
+    FastAPI puts the route object in the scope, but its `path` lacks the prefixes of the routers it
+    was included into (`/users/{id}`); those prefixes are static, so they are the leading segments of
+    the request path that the template's own segments do not cover.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if template is None:
+        return UNMATCHED
+    own = template.count("/")
+    segments = scope["path"].rstrip("/").split("/")
+    return "/".join(segments[: len(segments) - own]) + template
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id_var.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        status = 500
+        started_response = False
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started_response
+            if message["type"] == "http.response.start":
+                status, started_response = message["status"], True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("http.unhandled", method=scope["method"], path=scope["path"])
+            if started_response:
+                raise  # the client already has a status line; nothing left to answer
+            await error_response(500, "Internal server error")(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            log.info("http", method=scope["method"], path=scope["path"], route=route, status=status,
+                     duration_ms=round(elapsed * 1000, 2))
+            structlog.contextvars.unbind_contextvars("request_id")

@@ -1,0 +1,127 @@
+"""The base every body shares, the error body, pages, and the field rules with the contract's messages."""
+
+import re
+from typing import Annotated, Any, Generic, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+# The type of errors whose message is already the contract's text (see gateway.errors).
+RULE_ERROR = "depot_rule"
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire, snake_case in Python; an unknown field is a 400, not silently dropped."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+def label(name: str) -> str:
+    """`firstName` or `first_name` → "First name", for messages like "First name should not be empty"."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
+    return " ".join(words).capitalize() if words else "Value"
+
+
+def rule_error(message: str) -> PydanticCustomError:
+    # Braces would be read as a template by pydantic; the rules' messages have none.
+    return PydanticCustomError(RULE_ERROR, message)
+
+
+def _not_empty(value: str, info: ValidationInfo) -> str:
+    if not value.strip():
+        raise rule_error(f"{label(info.field_name or '')} should not be empty")
+    return value
+
+
+def _email(value: str) -> str:
+    if not value.strip():
+        raise rule_error("Email should not be empty")
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise rule_error("Email is invalid") from None
+    return value
+
+
+USERNAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _username(value: str) -> str:
+    if not value.strip():
+        raise rule_error("Username should not be empty")
+    if len(value) < 3:
+        raise rule_error("Username must be at least 3 characters")
+    if len(value) > 50:
+        raise rule_error("Username must be at most 50 characters")
+    if not USERNAME.fullmatch(value):
+        raise rule_error("Username can only contain letters, numbers and underscores")
+    return value
+
+
+def _strong_password(value: str, info: ValidationInfo) -> str:
+    """8–100 characters with an upper-case letter, a lower-case letter, a digit and a symbol (DESIGN.md §7)."""
+    if not value:
+        raise rule_error(f"{label(info.field_name or '')} should not be empty")
+    strong = (
+        8 <= len(value) <= 100
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+        and any(not c.isalnum() for c in value)
+    )
+    if not strong:
+        raise rule_error("Password is too weak")
+    return value
+
+
+NonEmpty = Annotated[str, AfterValidator(_not_empty)]
+Email = Annotated[str, AfterValidator(_email)]
+Username = Annotated[str, AfterValidator(_username)]
+NewPassword = Annotated[str, AfterValidator(_strong_password)]
+Name = Annotated[str, Field(max_length=100)]
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer has this shape (DESIGN.md §3 Errors)."""
+
+    model_config = ConfigDict(populate_by_name=True, alias_generator=to_camel)
+
+    status_code: int
+    error: str
+    message: list[str] | str
+    details: list[ErrorDetail] = []
+    request_id: str | None = None
+
+
+class Message(ApiModel):
+    message: str
+
+
+T = TypeVar("T")
+
+
+class Page(ApiModel, Generic[T]):
+    data: list[T]
+    total: int
+    page: int
+    limit: int
+    total_pages: int
+
+    @classmethod
+    def of(cls, data: list[Any], page_info: Any) -> "Page[T]":
+        """From a depot.common.v1.PageInfo."""
+        return cls(data=data, total=page_info.total_size, page=page_info.page, limit=page_info.page_size,
+                   total_pages=page_info.total_pages)
+
+
+def error_responses(*codes: int | str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` documenting the error body for these status codes ("4XX" for all of them,
+    which also keeps FastAPI from documenting its 422: validation failures are 400 here)."""
+    return {code: {"model": ErrorBody} for code in codes}

@@ -117,3 +117,10 @@ def _message(consumer: Consumer):
     if message is None or message.error():
         return None
     return message
+
+
+def test_ports_come_from_the_environment_and_bad_values_name_the_variable() -> None:
+    assert StackPorts.from_env({"DEPOT_PG_PORT": "6543"}) == StackPorts(postgres=6543, redis=6379, kafka=9092)
+
+    with pytest.raises(StackError, match="DEPOT_KAFKA_PORT='kafka'"):
+        StackPorts.from_env({"DEPOT_KAFKA_PORT": "kafka"})

@@ -1,0 +1,1 @@
+"""The inventory service: stock per product, reservations per order, and the movements ledger."""

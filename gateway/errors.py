@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from grpc_status import rpc_status
+from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
 
 from gateway.schemas.common import RULE_ERROR, label
@@ -48,13 +49,18 @@ async def _rpc_error(_: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
     status = http_status_for(error.code())
     rich = rpc_status.from_call(error)
     if violations := violations_of(rich):
-        return _violations_response(status, violations)
+        # The services name proto fields (old_password); the client sent JSON ones (oldPassword).
+        return _violations_response(status, [FieldViolation(_json_path(v.field), v.message) for v in violations])
     if rich is None and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         # Not a status a Depot service chose (no details trailer): a connection failure, a timeout or
         # a crash, whose text names hosts and internals. The client gets the phrase, the log the cause.
         log.warning("grpc.call_failed", code=error.code().name, details=error.details())
         return error_response(status, status.phrase)
     return error_response(status, error.details() or status.phrase)
+
+
+def _json_path(field: str) -> str:
+    return ".".join(to_camel(part) for part in field.split("."))
 
 
 async def _domain_error(_: Request, error: DomainError) -> JSONResponse:

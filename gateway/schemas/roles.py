@@ -3,7 +3,7 @@
 from depot.user.v1 import user_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel, NonEmpty
+from gateway.schemas.common import ApiModel
 
 
 class RolePublic(ApiModel):
@@ -17,6 +17,8 @@ class RolePublic(ApiModel):
 
 
 class RoleCreate(ApiModel):
-    name: NonEmpty = Field(max_length=50)
+    """Shape only: the user service owns the naming rules of roles and permissions."""
+
+    name: str
     description: str = Field("", max_length=255)
-    permissions: list[NonEmpty] = []
+    permissions: list[str] = []

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from depot.user.v1 import user_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.schemas.common import ApiModel, Name, NonEmpty, Username
+from gateway.schemas.common import ApiModel, Name, Username
 
 
 def timestamp(message, field: str) -> datetime | None:
@@ -52,4 +52,4 @@ class UserUpdate(ApiModel):
 class RolesAssignment(ApiModel):
     """PUT /users/{id}/roles: the user's roles become exactly these."""
 
-    roles: list[NonEmpty]
+    roles: list[str]

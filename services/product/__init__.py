@@ -1,0 +1,1 @@
+"""The product service: catalog, category tree, variants and search (DESIGN.md §1)."""

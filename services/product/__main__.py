@@ -1,0 +1,35 @@
+"""The product service's composition root: `python -m services.product [migrate]`."""
+
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from libs.db import create_engine, session_factory
+from libs.runtime import Wiring, main
+from services.product.grpc_api import binding
+from services.product.inventory import InventoryClient
+from services.product.service import ProductService
+from services.product.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def build(settings: Settings) -> Wiring:
+    engine = create_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    inventory = InventoryClient(settings.inventory_addr, timeout_seconds=settings.inventory_timeout_seconds)
+    service = ProductService(
+        session_factory(engine), redis, inventory,
+        product_ttl_seconds=settings.product_cache_ttl_seconds, list_ttl_seconds=settings.list_cache_ttl_seconds,
+    )
+
+    async def close() -> None:
+        await inventory.close()
+        await redis.aclose()
+        await engine.dispose()
+
+    return Wiring(bindings=[binding(service)], close=close)
+
+
+if __name__ == "__main__":
+    main("product", Settings, build, MIGRATIONS)

@@ -1,0 +1,101 @@
+"""Queries on a session the caller owns; nothing here commits. Listing and search live in search.py."""
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from services.product.models import Category, Product
+
+_WITH_RELATIONS = (selectinload(Product.categories), selectinload(Product.variants))
+
+
+async def get_product(session: AsyncSession, product_id: uuid.UUID, *, for_update: bool = False,
+                      reload: bool = False) -> Product | None:
+    """A live (not deleted) product with its categories and variants; `reload` overwrites what the
+    session holds (after a flush, to see server-side defaults)."""
+    query = select(Product).options(*_WITH_RELATIONS).where(Product.id == product_id, Product.deleted_at.is_(None))
+    if for_update:
+        query = query.with_for_update(of=Product)
+    if reload:
+        query = query.execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_products(session: AsyncSession, ids: Iterable[uuid.UUID]) -> list[Product]:
+    query = select(Product).options(*_WITH_RELATIONS).where(Product.id.in_(list(ids)), Product.deleted_at.is_(None))
+    return list((await session.execute(query)).scalars())
+
+
+async def sku_taken(session: AsyncSession, sku: str, *, other_than: uuid.UUID | None = None) -> bool:
+    query = select(literal(1)).where(Product.sku == sku, Product.deleted_at.is_(None))
+    if other_than is not None:
+        query = query.where(Product.id != other_than)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def add_product(session: AsyncSession, product: Product) -> Product:
+    session.add(product)
+    await session.flush()
+    return await get_product(session, product.id, reload=True)
+
+
+async def set_in_stock(session: AsyncSession, product_id: uuid.UUID, in_stock: bool) -> bool:
+    """True when the flag changed (the product exists and had the other value)."""
+    result = await session.execute(
+        update(Product).where(Product.id == product_id, Product.in_stock.is_not(in_stock)).values(in_stock=in_stock)
+    )
+    return result.rowcount > 0
+
+
+async def get_categories(session: AsyncSession, ids: Iterable[uuid.UUID]) -> list[Category]:
+    return list((await session.execute(select(Category).where(Category.id.in_(list(ids))))).scalars())
+
+
+async def get_category(session: AsyncSession, category_id: uuid.UUID) -> Category | None:
+    return await session.get(Category, category_id)
+
+
+async def find_category(session: AsyncSession, reference: str) -> Category | None:
+    """By id, slug or (case-insensitive) name, in that order of preference."""
+    clauses = [Category.slug == reference.lower(), func.lower(Category.name) == reference.lower()]
+    try:
+        clauses.insert(0, Category.id == uuid.UUID(reference))
+    except ValueError:
+        pass
+    for clause in clauses:
+        found = (await session.execute(select(Category).where(clause).limit(1))).scalar_one_or_none()
+        if found is not None:
+            return found
+    return None
+
+
+async def get_or_add_category(session: AsyncSession, *, name: str, slug: str) -> Category:
+    """The category with `slug`, created as a root named `name` if missing; safe against a concurrent add."""
+    await session.execute(
+        insert(Category).values(id=uuid.uuid4(), name=name, slug=slug).on_conflict_do_nothing(index_elements=["slug"])
+    )
+    return (await session.execute(select(Category).where(Category.slug == slug))).scalar_one()
+
+
+async def add_category(session: AsyncSession, category: Category) -> Category:
+    session.add(category)
+    await session.flush()
+    await session.refresh(category)
+    return category
+
+
+async def list_categories(session: AsyncSession, *, include_inactive: bool) -> list[Category]:
+    query = select(Category).order_by(Category.sort_order, Category.name)
+    if not include_inactive:
+        query = query.where(Category.active.is_(True))
+    return list((await session.execute(query)).scalars())
+
+
+async def category_with_descendants(session: AsyncSession, category_id: uuid.UUID) -> list[uuid.UUID]:
+    tree = select(Category.id).where(Category.id == category_id).cte("tree", recursive=True)
+    tree = tree.union(select(Category.id).where(Category.parent_id == tree.c.id))
+    return list((await session.execute(select(tree.c.id))).scalars())

@@ -121,7 +121,9 @@ def _grpcurl() -> str:
     if shutil.which("grpcurl"):
         return "grpcurl"
     in_venv = Path(sys.executable).parent / "grpcurl"
-    return os.path.relpath(in_venv) if in_venv.exists() else "grpcurl"
+    if not in_venv.exists():
+        return "grpcurl"
+    return str(in_venv.relative_to(Path.cwd())) if in_venv.is_relative_to(Path.cwd()) else str(in_venv)
 
 
 if __name__ == "__main__":

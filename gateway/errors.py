@@ -38,8 +38,12 @@ def error_response(status: int, message: str | list[str], details: Iterable[Fiel
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _violations_response(status: int, violations: list[FieldViolation]) -> JSONResponse:
-    return error_response(status, [v.message for v in violations], violations)
+def _violations_response(status: int, message: str, violations: list[FieldViolation]) -> JSONResponse:
+    """Validation errors list their messages; other errors (a taken email: 409) keep their one message
+    and still name the field in `details`."""
+    if status == HTTPStatus.BAD_REQUEST:
+        return error_response(status, [v.message for v in violations], violations)
+    return error_response(status, message, violations)
 
 
 # --- gRPC --------------------------------------------------------------------------------------
@@ -50,7 +54,8 @@ async def _rpc_error(_: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
     rich = rpc_status.from_call(error)
     if violations := violations_of(rich):
         # The services name proto fields (old_password); the client sent JSON ones (oldPassword).
-        return _violations_response(status, [FieldViolation(_json_path(v.field), v.message) for v in violations])
+        return _violations_response(status, error.details() or status.phrase,
+                                    [FieldViolation(_json_path(v.field), v.message) for v in violations])
     if rich is None and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         # Not a status a Depot service chose (no details trailer): a connection failure, a timeout or
         # a crash, whose text names hosts and internals. The client gets the phrase, the log the cause.
@@ -66,7 +71,7 @@ def _json_path(field: str) -> str:
 async def _domain_error(_: Request, error: DomainError) -> JSONResponse:
     status = http_status_for(error.code)
     if error.violations:
-        return _violations_response(status, list(error.violations))
+        return _violations_response(status, error.message, list(error.violations))
     return error_response(status, error.message)
 
 
@@ -126,7 +131,8 @@ def _violation(error: Mapping[str, Any]) -> FieldViolation:
 
 
 async def _validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-    return _violations_response(HTTPStatus.BAD_REQUEST, [_violation(e) for e in error.errors()])
+    violations = [_violation(e) for e in error.errors()]
+    return _violations_response(HTTPStatus.BAD_REQUEST, HTTPStatus.BAD_REQUEST.phrase, violations)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -29,6 +29,6 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     otlp_endpoint: str | None = shared("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    jwt_public_key_file: Path = shared("DEPOT_JWT_PUBLIC_KEY_FILE", DEFAULT_KEY_DIR / "jwt_ed25519.pub.pem")
+    jwt_public_key_file: Path = shared("DEPOT_JWT_PUBLIC_KEY_FILE", DEFAULT_KEY_DIR / "jwt_public.pem")
     jwt_issuer: str = shared("DEPOT_JWT_ISSUER", "depot")
     jwt_audience: str = shared("DEPOT_JWT_AUDIENCE", "depot-api")

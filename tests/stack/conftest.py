@@ -1,1 +1,0 @@
-from tests.fixtures_stack import *  # noqa: F403

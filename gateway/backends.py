@@ -8,6 +8,7 @@ dependency of the gateway yet.
 from dataclasses import dataclass
 
 import grpc
+from depot.inventory.v1 import inventory_pb2
 from depot.user.v1 import user_pb2
 
 from gateway.settings import GatewaySettings
@@ -26,6 +27,11 @@ BACKENDS: tuple[Backend, ...] = (
         "user",
         user_pb2.DESCRIPTOR.services_by_name["UserService"].full_name,
         ("GetMe", "ListUsers", "GetUser", "ListRoles", "Logout", "LogoutAll", "DeactivateUser", "AssignRoles"),
+    ),
+    Backend(
+        "inventory",
+        inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
+        ("GetStock", "ListStock", "ListMovements"),
     ),
 )
 

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 import grpc
+from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -31,6 +32,7 @@ Settings = Annotated[GatewaySettings, Depends(_state("settings"))]
 Verifier = Annotated[TokenVerifier, Depends(_state("verifier"))]
 RedisClient = Annotated[Redis, Depends(_state("redis"))]
 UserStub = Annotated[UserServiceStub, Depends(_state("user"))]
+InventoryStub = Annotated[InventoryServiceStub, Depends(_state("inventory"))]
 LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
 
 

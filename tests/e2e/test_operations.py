@@ -1,0 +1,85 @@
+"""What operators and tools see: health, metrics, OpenAPI, request ids, unknown routes, the login rate
+limit, and gRPC reflection through the real grpcurl binary."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from libs.stack import Fleet, unique
+from tests.e2e.helpers import assert_error
+
+GRPCURL = Path(sys.executable).parent / "grpcurl"
+
+
+@pytest.mark.parametrize("path", ["/health", "/api/health"])
+def test_health_reports_every_dependency(fleet: Fleet, path: str):
+    answer = httpx.get(fleet.url + path)
+
+    assert answer.status_code == 200, answer.text
+    health = answer.json()
+    assert health["status"] == "ok"
+    assert health["checks"]["redis"]["status"] == "up"
+    assert health["checks"]["user"]["status"] == "SERVING"
+    assert health["duration"] >= 0 and health["timestamp"]
+
+
+def test_metrics_count_requests_by_route_template(fleet: Fleet, api: httpx.Client):
+    api.get("/users/00000000-0000-0000-0000-000000000000")
+
+    metrics = httpx.get(fleet.url + "/metrics").text
+
+    assert 'depot_http_requests_total{method="GET",route="/api/users/{id}",status="401"}' in metrics
+    assert "depot_http_request_duration_seconds_bucket" in metrics
+
+
+def test_openapi_and_docs_are_served(fleet: Fleet):
+    spec = httpx.get(fleet.url + "/openapi.json").json()
+    docs = httpx.get(fleet.url + "/docs")
+
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert {"/api/auth/register", "/api/auth/login", "/api/users", "/api/roles"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    assert {"auth", "users", "roles"} <= {tag for op in spec["paths"].values() for m in op.values()
+                                          for tag in m.get("tags", [])}
+    assert '"422"' not in str(spec).replace("'", '"')
+
+
+def test_the_request_id_is_kept_or_made(api: httpx.Client):
+    given = api.get("/auth/me", headers={"X-Request-Id": "trace-me-123"})
+    made = api.get("/auth/me")
+
+    assert given.headers["x-request-id"] == "trace-me-123" == given.json()["requestId"]
+    assert len(made.headers["x-request-id"]) >= 16
+
+
+def test_an_unknown_route_is_a_404_in_the_error_shape(api: httpx.Client):
+    assert_error(api.get("/nothing-here"), 404, "Cannot GET /api/nothing-here")
+
+
+def test_logins_are_rate_limited_per_client_and_email(api: httpx.Client):
+    attempt = {"email": f"{unique('nobody')}@example.com", "password": "Wrong123!"}
+
+    statuses = [api.post("/auth/login", json=attempt).status_code for _ in range(10)]
+    limited = api.post("/auth/login", json=attempt)
+    other_email = api.post("/auth/login", json={**attempt, "email": f"{unique('nobody')}@example.com"})
+
+    assert statuses == [401] * 10
+    assert_error(limited, 429, "Too many login attempts, try again later")
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert other_email.status_code == 401
+
+
+def _grpcurl(*args: str) -> str:
+    done = subprocess.run([str(GRPCURL), "-plaintext", *args], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_grpc_reflection_lists_the_user_service(fleet: Fleet):
+    services = _grpcurl(fleet.address("user"), "list").split()
+
+    assert {"depot.user.v1.UserService", "grpc.health.v1.Health"} <= set(services)
+    assert '"status": "SERVING"' in _grpcurl(fleet.address("user"), "grpc.health.v1.Health/Check")

@@ -13,7 +13,7 @@ class Settings(ServiceSettings):
     grpc_port: int = 50051
     metrics_port: int = 51051
     # Only this service signs access tokens; the rest of the fleet holds the public key.
-    jwt_private_key_file: Path = shared("DEPOT_JWT_PRIVATE_KEY_FILE", DEFAULT_KEY_DIR / "jwt_ed25519.pem")
+    jwt_private_key_file: Path = shared("DEPOT_JWT_PRIVATE_KEY_FILE", DEFAULT_KEY_DIR / "jwt_private.pem")
     access_token_ttl_seconds: int = Field(600, gt=0)
     refresh_token_ttl_days: int = Field(30, gt=0)
     max_failed_logins: int = Field(5, gt=0)

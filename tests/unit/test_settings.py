@@ -22,8 +22,8 @@ def test_defaults_fit_the_dev_stack() -> None:
 
     assert settings.database_url == "postgresql+psycopg://postgres@127.0.0.1:5432/depot_user"
     assert (settings.grpc_port, settings.metrics_port) == (50051, 51051)
-    assert settings.jwt_private_key_file == DEFAULT_KEY_DIR / "jwt_ed25519.pem"
-    assert settings.jwt_public_key_file == DEFAULT_KEY_DIR / "jwt_ed25519.pub.pem"
+    assert settings.jwt_private_key_file == DEFAULT_KEY_DIR / "jwt_private.pem"
+    assert settings.jwt_public_key_file == DEFAULT_KEY_DIR / "jwt_public.pem"
     assert (settings.access_token_ttl_seconds, settings.refresh_token_ttl_days) == (600, 30)
     assert settings.seed_admin_email is None and settings.seed_admin_password is None
 

@@ -20,7 +20,6 @@ from libs.migrations import upgrade
 from libs.stack import LocalStack, unique
 from services.user.__main__ import MIGRATIONS, build
 from services.user.settings import Settings
-from tests.fixtures_stack import *  # noqa: F403
 
 DATABASE = "depot_user_test"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "Admin123!"

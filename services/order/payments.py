@@ -140,6 +140,10 @@ class SandboxProvider:
         self._refunded: dict[str, Decimal] = {}
         self._lock = asyncio.Lock()  # the dicts are checked and filled in one step
 
+    def charges(self) -> dict[str, Charge]:
+        """The successful charges by idempotency key, as a provider's dashboard lists them."""
+        return {key: outcome.charge for key, outcome in self._charges.items() if outcome.charge}
+
     async def charge(self, *, idempotency_key: str, amount: Decimal, currency: str, card: Card) -> Charge:
         if violations := card_violations(card, self._clock().date()):
             raise InvalidArgument.of(*violations)

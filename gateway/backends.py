@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import grpc
 from depot.inventory.v1 import inventory_pb2
+from depot.product.v1 import product_pb2
 from depot.user.v1 import user_pb2
 
 from gateway.settings import GatewaySettings
@@ -27,6 +28,11 @@ BACKENDS: tuple[Backend, ...] = (
         "user",
         user_pb2.DESCRIPTOR.services_by_name["UserService"].full_name,
         ("GetMe", "ListUsers", "GetUser", "ListRoles", "Logout", "LogoutAll", "DeactivateUser", "AssignRoles"),
+    ),
+    Backend(
+        "product",
+        product_pb2.DESCRIPTOR.services_by_name["ProductService"].full_name,
+        ("GetProduct", "ListProducts", "ListCategories"),
     ),
     Backend(
         "inventory",

@@ -17,6 +17,7 @@ class GatewaySettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # One address per backend the gateway has routes for; see gateway.backends.
     user_addr: str = "127.0.0.1:50051"
+    product_addr: str = "127.0.0.1:50052"
     inventory_addr: str = "127.0.0.1:50053"
     grpc_timeout_seconds: float = Field(5.0, gt=0)
     health_timeout_seconds: float = Field(1.0, gt=0)

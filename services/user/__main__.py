@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 
 from libs.auth import TokenIssuer
 from libs.db import create_engine, session_factory
+from libs.events.relay import OutboxRelay
 from libs.runtime import Wiring, main
 from services.user.grpc_api import binding
 from services.user.passwords import PasswordHasher
@@ -35,7 +36,8 @@ async def build(settings: Settings) -> Wiring:
         await redis.aclose()
         await engine.dispose()
 
-    return Wiring(bindings=[binding(service)], close=close)
+    return Wiring(bindings=[binding(service)], background=[OutboxRelay(engine, settings.kafka_bootstrap).run],
+                  close=close)
 
 
 if __name__ == "__main__":

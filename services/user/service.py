@@ -28,9 +28,10 @@ from libs.errors import (
     NotFound,
     Unauthenticated,
 )
+from libs.events import topics
 from libs.events.outbox import add_event
 from services.user import repository
-from services.user.models import Role, User
+from services.user.models import USERNAME_MAX, Role, User
 from services.user.passwords import HISTORY_DEPTH, PasswordHasher
 from services.user.sessions import TokenFamilies
 from services.user.validation import (
@@ -47,7 +48,6 @@ from services.user.validation import (
 
 T = TypeVar("T")
 
-TOPIC = "depot.user"
 SOURCE = "depot/user"
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 TAKEN = {  # unique constraint → what the client is told
@@ -195,7 +195,8 @@ class UserService:
 
     async def seed_admin(self, *, email: str, password: str) -> None:
         """Make sure `email` exists with the admin role (start-up, idempotent; an existing password is kept)."""
-        username = "".join(c if c.isalnum() or c == "_" else "_" for c in email.partition("@")[0])[:50].ljust(3, "_")
+        local_part = email.partition("@")[0]
+        username = "".join(c if c.isascii() and c.isalnum() else "_" for c in local_part)[:USERNAME_MAX].ljust(3, "_")
         try:
             await self.register(email=email, username=username, password=password)
         except AlreadyExists:
@@ -322,7 +323,7 @@ async def _unique(write: Awaitable[T]) -> T:
 
 
 async def _publish(session: AsyncSession, event_type: str, user_id: uuid.UUID, payload: Message) -> None:
-    await add_event(session, topic=TOPIC, key=str(user_id), event_type=event_type, payload=payload, source=SOURCE)
+    await add_event(session, topic=topics.USER, key=str(user_id), event_type=event_type, payload=payload, source=SOURCE)
 
 
 def _require_refresh_token(token: str) -> None:

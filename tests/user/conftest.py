@@ -1,6 +1,7 @@
 """The user service as it runs in production (its real `build()` wiring behind the shared gRPC server),
 on port 0, against the session's PostgreSQL and Redis, reached through real stubs."""
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ async def app(settings: Settings) -> AsyncIterator[UserApp]:
                                        audience=settings.jwt_audience)
     wiring = await build(settings)
     server, port, health = await start_server(wiring.bindings, host=settings.grpc_host, port=0, verifier=verifier)
+    background = [asyncio.create_task(loop()) for loop in wiring.background]  # the outbox relay, as `serve` runs it
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     db = create_engine(settings.database_url, pool_size=2)
     redis = Redis.from_url(settings.redis_url)
@@ -89,6 +91,9 @@ async def app(settings: Settings) -> AsyncIterator[UserApp]:
     finally:
         await channel.close()
         await stop_server(server, health, grace=1)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await wiring.close()
         await db.dispose()
         await redis.aclose()

@@ -8,7 +8,7 @@ import pytest
 from depot.user.v1 import user_pb2
 
 from libs.errors import FieldViolation
-from libs.stack import unique
+from libs.stack import apoll_until, unique
 from tests.user.conftest import PASSWORD, UserApp
 from tests.user.errors import fails
 
@@ -104,6 +104,8 @@ async def test_registration_writes_its_event_and_a_refused_one_writes_none(app: 
     events = await app.rows("SELECT topic, key, event_type, payload::jsonb ->> 'username' FROM outbox "
                             "WHERE key = :id", id=user.id)
     assert events == [("depot.user", user.id, "user.registered", name)]
+    await apoll_until(lambda: app.rows("SELECT 1 FROM outbox WHERE key = :id AND published_at IS NOT NULL",
+                                       id=user.id), message="the relay to publish user.registered")
 
     other = _name()
     async with fails(grpc.StatusCode.ALREADY_EXISTS):

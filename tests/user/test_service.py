@@ -64,7 +64,8 @@ async def test_python_m_services_user_migrates_serves_and_stops_on_sigterm(app: 
     stack.create_databases([database])
     port, metrics_port = free_ports(2)
     env = {**os.environ, "DEPOT_USER_DATABASE_URL": stack.database_url(database),
-           "DEPOT_USER_REDIS_URL": stack.redis_url, "DEPOT_USER_GRPC_PORT": str(port),
+           "DEPOT_USER_REDIS_URL": stack.redis_url, "DEPOT_USER_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+           "DEPOT_USER_GRPC_PORT": str(port),
            "DEPOT_USER_METRICS_PORT": str(metrics_port),
            "DEPOT_JWT_PRIVATE_KEY_FILE": str(app.settings.jwt_private_key_file),
            "DEPOT_JWT_PUBLIC_KEY_FILE": str(app.settings.jwt_public_key_file)}

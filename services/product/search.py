@@ -80,8 +80,9 @@ def _order(query: ProductQuery) -> list:
     if sort == "relevance" and not query.search:
         sort = "newest"
     if sort == "relevance":
+        # Word similarity rewards a name containing the text, similarity one that is little more than it.
         rank = (func.ts_rank_cd(Product.search_vector, func.websearch_to_tsquery("english", query.search))
-                + func.word_similarity(query.search, Product.name))
+                + func.word_similarity(query.search, Product.name) + func.similarity(query.search, Product.name))
         return [rank.desc(), Product.created_at.desc(), Product.id]
     column = {"newest": Product.created_at, "price_asc": Product.price, "price_desc": Product.price,
               "name_asc": Product.name, "name_desc": Product.name}[sort]

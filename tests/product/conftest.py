@@ -27,7 +27,6 @@ from services.inventory import __main__ as inventory_main
 from services.inventory.settings import Settings as InventorySettings
 from services.product.__main__ import MIGRATIONS, build
 from services.product.settings import Settings
-from tests.fixtures_stack import *  # noqa: F403
 
 DATABASE = "depot_product_test"
 INVENTORY_DATABASE = "depot_inventory_for_product_test"

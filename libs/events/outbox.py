@@ -73,8 +73,10 @@ async def add_event(
     inject(headers)  # traceparent of the request that caused the event
     await session.execute(
         text(
-            "INSERT INTO outbox (id, topic, key, event_type, payload, headers) "
-            "VALUES (:id, :topic, :key, :event_type, :payload, CAST(:headers AS jsonb))"
+            # clock_timestamp(), not now(): several events of one transaction keep the order they were
+            # written in, and the relay publishes in created_at order.
+            "INSERT INTO outbox (id, topic, key, event_type, payload, headers, created_at) "
+            "VALUES (:id, :topic, :key, :event_type, :payload, CAST(:headers AS jsonb), clock_timestamp())"
         ),
         {
             "id": event_id, "topic": topic, "key": key, "event_type": event_type,

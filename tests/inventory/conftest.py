@@ -21,7 +21,6 @@ from libs.migrations import upgrade
 from libs.stack import LocalStack, unique
 from services.inventory.__main__ import MIGRATIONS, build
 from services.inventory.settings import Settings
-from tests.fixtures_stack import *  # noqa: F403
 
 DATABASE = "depot_inventory_test"
 

@@ -18,14 +18,15 @@ from libs.errors import FailedPrecondition, FieldViolation, InvalidArgument, Not
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import MISMATCH as IDEMPOTENCY_MISMATCH
 
-CARD_DECLINED = "CARD_DECLINED"
+CARD_DECLINED = "Card declined"
 
 
 class CardDeclined(FailedPrecondition):
-    """The provider refused the charge. gRPC has no 402, so this is FAILED_PRECONDITION with the reason
-    CARD_DECLINED (google.rpc.ErrorInfo); the gateway answers it with 402 "Card declined"."""
+    """The provider refused the charge. gRPC has no 402: this is FAILED_PRECONDITION whose message starts
+    with "Card declined", which the gateway's orders router answers with 402 (see order.proto)."""
 
-    reason = CARD_DECLINED
+    def __init__(self, detail: str = ""):
+        super().__init__(f"{CARD_DECLINED}: {detail}" if detail else CARD_DECLINED)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def card_violations(card: Card, today: date) -> list[FieldViolation]:
 class _Outcome:
     fingerprint: str
     charge: Charge | None = None
-    declined: str = ""
+    declined: str = ""  # the decline's detail when charge is None
 
 
 class SandboxProvider:
@@ -128,9 +129,9 @@ class SandboxProvider:
     numbers below, which are declined the way a real test mode declines them."""
 
     DECLINES = {
-        "4000000000000002": "Card declined",
-        "4000000000009995": "Card declined: insufficient funds",
-        "4000000000000069": "Card declined: expired card",
+        "4000000000000002": "",
+        "4000000000009995": "insufficient funds",
+        "4000000000000069": "expired card",
     }
 
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
@@ -159,8 +160,8 @@ class SandboxProvider:
         return outcome.charge
 
     def _decide(self, fingerprint: str, amount: Decimal, currency: str, card: Card) -> _Outcome:
-        if declined := self.DECLINES.get(card.number):
-            return _Outcome(fingerprint, declined=declined)
+        if card.number in self.DECLINES:
+            return _Outcome(fingerprint, declined=self.DECLINES[card.number])
         charge = Charge(f"ch_{uuid.uuid4().hex}", amount, currency, card.brand, card.last4)
         return _Outcome(fingerprint, charge=charge)
 

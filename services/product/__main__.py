@@ -5,7 +5,10 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from libs.db import create_engine, session_factory
+from libs.events.consumer import EventConsumer
+from libs.events.relay import OutboxRelay
 from libs.runtime import Wiring, main
+from services.product import events
 from services.product.grpc_api import binding
 from services.product.inventory import InventoryClient
 from services.product.service import ProductService
@@ -16,19 +19,24 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 async def build(settings: Settings) -> Wiring:
     engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
     inventory = InventoryClient(settings.inventory_addr, timeout_seconds=settings.inventory_timeout_seconds)
     service = ProductService(
-        session_factory(engine), redis, inventory,
+        sessions, redis, inventory,
         product_ttl_seconds=settings.product_cache_ttl_seconds, list_ttl_seconds=settings.list_cache_ttl_seconds,
     )
+    consumer = EventConsumer(name=settings.consumer_group, topics=events.TOPICS, handlers=events.handlers(service),
+                             sessions=sessions, bootstrap=settings.kafka_bootstrap,
+                             consumer_overrides=settings.consumer_overrides)
+    relay = OutboxRelay(engine, settings.kafka_bootstrap)
 
     async def close() -> None:
         await inventory.close()
         await redis.aclose()
         await engine.dispose()
 
-    return Wiring(bindings=[binding(service)], close=close)
+    return Wiring(bindings=[binding(service)], background=[relay.run, consumer.run], close=close)
 
 
 if __name__ == "__main__":

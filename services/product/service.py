@@ -1,6 +1,7 @@
 """Catalog use cases: each write is one transaction with its outbox row; caches are invalidated after
 commit and before the answer, so a client never reads older data after a successful write."""
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -13,7 +14,7 @@ import structlog
 from depot.product.v1 import events_pb2
 from pydantic import TypeAdapter
 from redis.asyncio import Redis
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -76,6 +77,7 @@ class ProductService:
                  product_ttl_seconds: float, list_ttl_seconds: float):
         self._sessions = sessions
         self._inventory = inventory
+        self._pending: set[asyncio.Task] = set()  # invalidations scheduled after a commit, kept alive
         self._products = Cache(redis, "product", ttl_seconds=product_ttl_seconds, dumps=dumps,
                                loads=ProductView.model_validate_json)
         self._lists = Cache(redis, "product-list", ttl_seconds=list_ttl_seconds, dumps=dumps,
@@ -232,9 +234,8 @@ class ProductService:
 
         view, changed = await self._write(work)
         if changed:
-            await self._products.invalidate(str(pid))
-            await self._lists.invalidate(ALL)
-            await self._trees.invalidate(ALL)
+            await self._forget(pid)
+            await self._trees.invalidate(ALL)  # a category named in the body may have been created
         return view
 
     async def delete_product(self, product_id: str, expected_version: int) -> None:
@@ -250,8 +251,7 @@ class ProductService:
             )
 
         await self._write(work)
-        await self._products.invalidate(str(pid))
-        await self._lists.invalidate(ALL)
+        await self._forget(pid)
 
     # -- categories ------------------------------------------------------------------------------
 
@@ -291,11 +291,22 @@ class ProductService:
 
     # -- stock flag ------------------------------------------------------------------------------
 
-    async def set_in_stock(self, session: AsyncSession, product_id: uuid.UUID, in_stock: bool) -> bool:
-        """For the inventory.updated handler, in its transaction; call `stock_changed` after commit."""
-        return await repository.set_in_stock(session, product_id, in_stock)
+    async def set_in_stock(self, session: AsyncSession, product_id: str, in_stock: bool) -> None:
+        """For the inventory.updated handler, in the consumer's transaction. The caches are invalidated
+        once that commits: before, a concurrent reader could cache the old flag in the new generation."""
+        pid = as_uuid(product_id)
+        if pid is None or not await repository.set_in_stock(session, pid, in_stock):
+            return  # not a product of ours (or no change): nothing to forget
 
-    async def stock_changed(self, product_id: uuid.UUID) -> None:
+        def after_commit(_session) -> None:
+            task = asyncio.get_running_loop().create_task(self._forget(pid))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+        event.listen(session.sync_session, "after_commit", after_commit, once=True)
+
+    async def _forget(self, product_id: uuid.UUID) -> None:
+        """After a committed change of one product: it and every list it may be on are read afresh."""
         await self._products.invalidate(str(product_id))
         await self._lists.invalidate(ALL)
 

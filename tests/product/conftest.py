@@ -2,6 +2,7 @@
 on port 0, against the session's PostgreSQL and Redis, calling a real inventory service (also its own
 wiring, on port 0) for InitializeStock. Tokens are minted here with the permissions a test needs."""
 
+import asyncio
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,7 +23,7 @@ from libs.db import create_engine
 from libs.grpc_server import start_server, stop_server
 from libs.migrations import upgrade
 from libs.runtime import Wiring
-from libs.stack import LocalStack, unique
+from libs.stack import FAST_GROUP_CONFIG, LocalStack, unique
 from services.inventory import __main__ as inventory_main
 from services.inventory.settings import Settings as InventorySettings
 from services.product.__main__ import MIGRATIONS, build
@@ -53,13 +54,18 @@ class Server:
     close: Callable[[], Awaitable[None]]
 
 
-async def serve(wiring: Wiring, keys: Keys) -> Server:
+async def serve(wiring: Wiring, keys: Keys, *, background: bool = True) -> Server:
+    """Like libs.runtime.serve: the bindings on a port, and the background loops (relay, consumer)."""
     server, port, health = await start_server(wiring.bindings, host="127.0.0.1", port=0, verifier=keys.verifier)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    tasks = [asyncio.create_task(loop()) for loop in wiring.background] if background else []
 
     async def close() -> None:
         await channel.close()
         await stop_server(server, health, grace=1)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await wiring.close()
 
     return Server(port, channel, close)
@@ -125,7 +131,7 @@ async def inventory_server(stack: LocalStack, keys: Keys) -> AsyncIterator[Serve
     settings = InventorySettings(
         database_url=stack.database_url(INVENTORY_DATABASE), redis_url=stack.redis_url,
         kafka_bootstrap=stack.kafka_bootstrap, grpc_host="127.0.0.1", grpc_port=0, metrics_port=0,
-        jwt_public_key_file=keys.public, log_json=False,
+        jwt_public_key_file=keys.public, log_json=False, consumer_overrides=FAST_GROUP_CONFIG,
     )
     server = await serve(await inventory_main.build(settings), keys)
     yield server
@@ -139,7 +145,9 @@ def settings(stack: LocalStack, keys: Keys, inventory_server: Server) -> Setting
     return Settings(
         database_url=stack.database_url(DATABASE), redis_url=stack.redis_url, kafka_bootstrap=stack.kafka_bootstrap,
         grpc_host="127.0.0.1", grpc_port=0, metrics_port=0, jwt_public_key_file=keys.public, log_json=False,
-        inventory_addr=f"127.0.0.1:{inventory_server.port}",
+        inventory_addr=f"127.0.0.1:{inventory_server.port}", consumer_overrides=FAST_GROUP_CONFIG,
+        # Other suites' product services share the session's broker: a group of our own gets every event.
+        consumer_group=unique("product"),
     )
 
 

@@ -8,7 +8,7 @@ from depot.inventory.v1 import inventory_pb2
 from depot.product.v1 import product_pb2
 
 from libs.errors import FieldViolation
-from libs.stack import unique
+from libs.stack import apoll_until, unique
 from services.product.__main__ import build
 from tests.product.conftest import ProductApp, serve
 from tests.user.errors import fails
@@ -215,7 +215,8 @@ async def test_the_initial_quantity_is_stocked_at_the_inventory(app: ProductApp)
 
 async def test_a_product_is_created_even_when_the_inventory_is_down(app: ProductApp) -> None:
     # Nothing listens on port 9 (discard); the product.created event will initialize the stock later.
-    server = await serve(await build(app.settings.model_copy(update={"inventory_addr": "127.0.0.1:9"})), app.keys)
+    settings = app.settings.model_copy(update={"inventory_addr": "127.0.0.1:9"})
+    server = await serve(await build(settings), app.keys, background=False)
     try:
         stub = type(app.stub)(server.channel)
         request = product_pb2.CreateProductRequest(
@@ -238,3 +239,30 @@ async def test_products_are_read_in_batches_for_other_services(app: ProductApp) 
         ids=[second.id, deleted.id, first.id, "0d5b1a9e-6c0e-4c65-8a38-000000000000"]))
 
     assert [p.id for p in answer.products] == [second.id, first.id]
+
+
+async def test_the_relay_publishes_the_outbox(app: ProductApp) -> None:
+    created = await app.create()
+
+    async def published() -> bool:
+        rows = await app.rows("SELECT published_at FROM outbox WHERE key = :key", key=created.id)
+        return bool(rows) and all(r.published_at for r in rows)
+
+    await apoll_until(published, timeout=20, message="product.created published")
+
+
+async def test_stock_sold_out_at_the_inventory_clears_the_in_stock_flag(app: ProductApp) -> None:
+    created = await app.create(initial_quantity=2)
+    assert (await app.get(created.id)).in_stock  # now cached as in stock
+
+    await app.inventory.AdjustStock(
+        inventory_pb2.AdjustStockRequest(product_id=created.id, type=inventory_pb2.MOVEMENT_TYPE_SOLD, quantity=2),
+        metadata=app.keys.metadata("inventory:adjust"))
+
+    async def sold_out() -> bool:
+        return not (await app.get(created.id)).in_stock
+
+    # inventory.updated travels outbox → relay → broker → our consumer, which invalidates the cache.
+    await apoll_until(sold_out, timeout=30, message="in_stock cleared by inventory.updated")
+    listed = await app.list(search=created.sku, in_stock=False)
+    assert [p.id for p in listed.products] == [created.id]

@@ -6,9 +6,10 @@ them while they are locked, so no two transactions can both take the last unit.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from depot.common.v1 import page_pb2
 from depot.inventory.v1 import events_pb2, inventory_pb2
@@ -18,6 +19,7 @@ from libs import idempotency
 from libs.context import principal_var
 from libs.db import in_transaction
 from libs.errors import FailedPrecondition, NotFound
+from libs.events import topics
 from libs.events.outbox import add_event
 from services.inventory import repository
 from services.inventory.messages import movement_message, reservation_message, stock_message, timestamp
@@ -36,7 +38,7 @@ from services.inventory.validation import (
     require,
 )
 
-TOPIC = "depot.inventory"
+T = TypeVar("T")
 SOURCE = "inventory"
 STOCK_PAGE_SIZE = 20
 MOVEMENTS_PAGE_SIZE = 50  # DESIGN.md §7: history, 50 a page
@@ -72,10 +74,16 @@ class InventoryService:
         self._default_reorder_level = default_reorder_level
         self._default_location = default_location
 
+    async def _run(self, work: Callable[[AsyncSession], Awaitable[T]], session: AsyncSession | None) -> T:
+        """In the caller's transaction when given one (an event handler's, which also records the event
+        as processed), else in a transaction of its own."""
+        return await work(session) if session is not None else await in_transaction(self._sessions, work)
+
     # -- stock ------------------------------------------------------------------------------------
 
-    async def initialize_stock(self, *, product_id: str, sku: str, initial_quantity: int,
-                               reorder_level: int | None, location: str | None) -> tuple[inventory_pb2.Stock, bool]:
+    async def initialize_stock(self, *, product_id: str, sku: str, initial_quantity: int, reorder_level: int | None,
+                               location: str | None, session: AsyncSession | None = None,
+                               ) -> tuple[inventory_pb2.Stock, bool]:
         """Idempotent by product id: (stock, created). The initial quantity is a RECEIVED movement."""
         require(check_id(product_id, "product_id"), check_stock_fields(sku, initial_quantity, reorder_level, location))
         pid = uuid.UUID(product_id)
@@ -96,7 +104,7 @@ class InventoryService:
                 await self._announce(session, stock, None)
             return stock_message(stock), True
 
-        return await in_transaction(self._sessions, work)
+        return await self._run(work, session)
 
     async def get_stock(self, product_id: str) -> inventory_pb2.Stock:
         pid = parse_id(product_id, "product_id")
@@ -158,7 +166,8 @@ class InventoryService:
 
         return await in_transaction(self._sessions, work)
 
-    async def deactivate_stock(self, product_id: str, *, missing_ok: bool = False) -> inventory_pb2.Stock | None:
+    async def deactivate_stock(self, product_id: str, *, missing_ok: bool = False,
+                               session: AsyncSession | None = None) -> inventory_pb2.Stock | None:
         """The product is gone: its stock is no longer listed or reservable. Idempotent."""
         pid = parse_id(product_id, "product_id")
 
@@ -175,7 +184,7 @@ class InventoryService:
                 await self._announce(session, stock, None)
             return stock_message(stock)
 
-        return await in_transaction(self._sessions, work)
+        return await self._run(work, session)
 
     # -- reservations ----------------------------------------------------------------------------
 
@@ -211,7 +220,8 @@ class InventoryService:
     async def release_reservation(self, order_id: str) -> inventory_pb2.Reservation:
         return await self._settle(order_id, RELEASE)
 
-    async def settle_cancelled_order(self, order_id: str) -> inventory_pb2.Reservation | None:
+    async def settle_cancelled_order(self, order_id: str, *,
+                                     session: AsyncSession | None = None) -> inventory_pb2.Reservation | None:
         """A cancelled or expired order: a held reservation is released, sold stock comes back; an
         order with nothing reserved, or already settled, changes nothing."""
         oid = parse_id(order_id, "order_id")
@@ -225,7 +235,7 @@ class InventoryService:
                 return reservation_message(str(oid), rows) if rows else None
             return await self._apply(session, oid, rows, transition)
 
-        return await in_transaction(self._sessions, work)
+        return await self._run(work, session)
 
     async def _settle(self, order_id: str, transition: Transition) -> inventory_pb2.Reservation:
         oid = parse_id(order_id, "order_id")
@@ -287,7 +297,7 @@ class InventoryService:
         """inventory.updated for every change; inventory.low_stock when available stock falls to the
         reorder level, once until it rises above it again."""
         await add_event(
-            session, topic=TOPIC, key=str(stock.product_id), event_type="inventory.updated", source=SOURCE,
+            session, topic=topics.INVENTORY, key=str(stock.product_id), event_type="inventory.updated", source=SOURCE,
             payload=events_pb2.InventoryUpdated(
                 stock=stock_message(stock), movement=movement_message(movement) if movement else None
             ),
@@ -297,7 +307,8 @@ class InventoryService:
         elif stock.active and not stock.low_stock_alerted:
             stock.low_stock_alerted = True
             await add_event(
-                session, topic=TOPIC, key=str(stock.product_id), event_type="inventory.low_stock", source=SOURCE,
+                session, topic=topics.INVENTORY, key=str(stock.product_id), event_type="inventory.low_stock",
+                source=SOURCE,
                 payload=events_pb2.LowStock(
                     product_id=str(stock.product_id), sku=stock.sku, quantity=stock.quantity,
                     available=stock.available, reorder_level=stock.reorder_level,

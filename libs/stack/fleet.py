@@ -156,6 +156,7 @@ class Fleet:
             log.info("no service under services/ yet: nothing to migrate")
             return
         self.stack.create_databases(f"depot_{name}" for name in self.services)
+        self._jwt_keys()  # made here, once: the migrations below would race to create them
         log.info("migrating %s", ", ".join(self.services))
         with ThreadPoolExecutor(len(self.services)) as pool:
             for done in pool.map(self._migrate, self.services):

@@ -14,7 +14,6 @@ from libs.auth import TokenIssuer
 from libs.stack import SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD, SERVICES, Fleet, LocalStack
 from libs.stack.process import free_ports
 from tests.e2e.helpers import Account, bearer, login, register
-from tests.fixtures_stack import *  # noqa: F403
 
 
 @pytest.fixture(scope="session")

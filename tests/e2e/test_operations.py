@@ -44,7 +44,8 @@ def test_openapi_and_docs_are_served(fleet: Fleet):
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert {"auth", "users", "roles"} <= {tag for op in spec["paths"].values() for m in op.values()
                                           for tag in m.get("tags", [])}
-    assert '"422"' not in str(spec).replace("'", '"')
+    # validation failures are 400 here, not FastAPI's 422
+    assert "422" not in spec["paths"]["/api/auth/register"]["post"]["responses"]
 
 
 def test_the_request_id_is_kept_or_made(api: httpx.Client):

@@ -14,18 +14,18 @@ DEADLINE_MARGIN = 0.05  # leave the caller time to answer after its callee gives
 
 
 def _service_config(service: str, idempotent_methods: list[str]) -> str:
-    """Retry policy only for methods that are safe to repeat (DESIGN.md §3)."""
-    if not idempotent_methods:
-        return json.dumps({"methodConfig": []})
-    return json.dumps({
-        "methodConfig": [{
+    """Round-robin over every address; retries only for methods that are safe to repeat (DESIGN.md §3)."""
+    # Headless Services resolve to every pod; without round_robin a client sticks to the first one.
+    config: dict = {"loadBalancingConfig": [{"round_robin": {}}]}
+    if idempotent_methods:
+        config["methodConfig"] = [{
             "name": [{"service": service, "method": m} for m in idempotent_methods],
             "retryPolicy": {
                 "maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "0.5s",
                 "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"],
             },
         }]
-    })
+    return json.dumps(config)
 
 
 class _PropagatingInterceptor(grpc.aio.UnaryUnaryClientInterceptor):

@@ -4,7 +4,9 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool, text
+
+MIGRATION_LOCK_KEY = 0x6465706F74  # 'depot'
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
@@ -29,7 +31,10 @@ def run_env(target_metadata: MetaData) -> None:
         return
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
+        # Several replicas may start at once (k8s init containers): one migrates, the others wait.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
     engine.dispose()

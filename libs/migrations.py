@@ -33,8 +33,10 @@ def run_env(target_metadata: MetaData) -> None:
     with engine.connect() as connection:
         # Several replicas may start at once (k8s init containers): one migrates, the others wait.
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()  # the lock is session-level; Alembic must start its own transaction
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
     engine.dispose()

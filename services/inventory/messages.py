@@ -41,9 +41,8 @@ def movement_message(movement: Movement) -> inventory_pb2.Movement:
 
 def reservation_message(order_id: str, rows: Sequence[Reservation]) -> inventory_pb2.Reservation:
     """All rows of one order share a status: the order's reservation moves as a whole."""
-    status = rows[0].status if rows else "UNSPECIFIED"
     return inventory_pb2.Reservation(
         order_id=order_id,
-        status=inventory_pb2.ReservationStatus.Value(f"RESERVATION_STATUS_{status}"),
+        status=inventory_pb2.ReservationStatus.Value(f"RESERVATION_STATUS_{rows[0].status}"),
         lines=[inventory_pb2.StockLine(product_id=str(r.product_id), quantity=r.quantity) for r in rows],
     )

@@ -132,7 +132,7 @@ class InventoryService:
                 check_note_fields(notes, reference_id))
         pid = uuid.UUID(product_id)
         sign = ADJUSTMENT_SIGNS[movement_type]
-        request = {"product_id": product_id, "type": movement_type, "quantity": quantity, "notes": notes,
+        request = {"product_id": str(pid), "type": movement_type, "quantity": quantity, "notes": notes,
                    "reference_id": reference_id, "actor": _actor()}
 
         async def work(session: AsyncSession):

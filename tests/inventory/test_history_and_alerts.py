@@ -1,5 +1,6 @@
 """The movements history, low-stock alerts once per crossing, and Idempotency-Key replays."""
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -94,6 +95,19 @@ async def test_a_replayed_idempotency_key_returns_the_first_answer(inventory: In
     assert (first.movement.previous_quantity, first.movement.new_quantity) == (10, 7)
     assert (await inventory.stock(stock.id)).quantity == 12
     assert [m.type for m in await inventory.movements(stock.id)] == ["RECEIVED", "SOLD", "RECEIVED"]
+
+
+async def test_concurrent_requests_with_one_key_change_the_stock_once(inventory: InventoryApp) -> None:
+    stock = await inventory.new_stock(10)
+    actor = inventory.token("staff")
+    request = inventory_pb2.AdjustStockRequest(product_id=stock.id, type=inventory_pb2.MOVEMENT_TYPE_SOLD,
+                                               quantity=1, idempotency_key=unique("key"))
+
+    answers = await asyncio.gather(*(inventory.stub.AdjustStock(request, metadata=actor) for _ in range(5)))
+
+    assert all(answer == answers[0] for answer in answers)
+    assert (await inventory.stock(stock.id)).quantity == 9
+    assert len(await inventory.movements(stock.id)) == 2
 
 
 async def test_an_idempotency_key_with_a_different_request_is_refused(inventory: InventoryApp) -> None:

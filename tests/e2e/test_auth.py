@@ -165,3 +165,14 @@ def test_change_password_revokes_sessions_and_the_new_password_logs_in(api: http
     assert_error(api.post("/auth/login", json={"email": customer.email, "password": PASSWORD}), 401,
                  "Invalid credentials")
     assert login(api, customer.email, new_password)["user"]["id"] == customer.id
+
+
+def test_the_fifth_failure_in_a_row_locks_the_account(api: httpx.Client, customer: Account):
+    wrong = {"email": customer.email, "password": "Wrong123!"}
+
+    failures = [api.post("/auth/login", json=wrong) for _ in range(5)]
+    while_locked = api.post("/auth/login", json={"email": customer.email, "password": customer.password})
+
+    assert [f.status_code for f in failures[:4]] == [401] * 4
+    assert_error(failures[4], 400, "Too many failed attempts. Account locked for 15 minutes")
+    assert_error(while_locked, 400, "Account is temporarily locked")

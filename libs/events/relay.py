@@ -151,7 +151,8 @@ class OutboxRelay:
             self._producer = Producer(self._producer_config)
             self._ready_topics.clear()
         if missing := topics - self._ready_topics:
-            await self._thread.run(ensure_topics, self._bootstrap, missing, self.partitions)
+            await self._thread.run(
+                lambda: ensure_topics(self._bootstrap, missing, self.partitions, timeout=self.delivery_timeout))
             self._ready_topics |= missing
         return self._producer
 

@@ -4,8 +4,9 @@ Reads `events.dlq` from its beginning up to where it ends now and produces each 
 its original topic with its original key, value and headers (the `dlq_*` ones removed). Run it once the
 cause is fixed. It keeps no position of its own: replaying a letter twice is harmless because every
 consumer skips an event id it has already processed, and within one run an event dead-lettered by
-several consumers is produced once (all of the topic's consumer groups see it again). Letters without
-`ce_id`/`ce_type` are never events, so they are counted and skipped, not replayed.
+several consumers is produced once (all of the topic's consumer groups see it again). Letters that are
+not events (no `ce_id`/`ce_type`, a value that is not JSON) would only fail again: they are counted and
+skipped, not replayed.
 """
 
 import argparse
@@ -13,7 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from confluent_kafka import Producer
+from confluent_kafka import Message, Producer
 
 from libs.events import envelope, topics
 from libs.events.kafka import DeliveryFailed, Record, produce_and_wait, producer_config, read_to_end
@@ -37,7 +38,7 @@ def replay(
     for letter in read_to_end(bootstrap, dlq_topic, timeout):
         headers = envelope.header_dict(letter)
         target = headers.get(envelope.DLQ_TOPIC)
-        if not target or not headers.get(envelope.ID) or not headers.get(envelope.TYPE):
+        if not target or not _is_event(letter):
             result.undecodable += 1
         elif original_topic not in (None, target) or consumer not in (None, headers.get(envelope.DLQ_CONSUMER)) \
                 or (limit is not None and len(records) >= limit):
@@ -56,6 +57,14 @@ def replay(
             raise DeliveryFailed(f"{len(failed)} of {len(records)} letters not replayed: {failed[0]}")
     result.replayed = len(records)
     return result
+
+
+def _is_event(letter: Message) -> bool:
+    try:
+        envelope.decode(letter)
+    except envelope.UndecodableEvent:
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from libs.events.kafka import LIBRDKAFKA_LOG
+
 USER = "depot.user"
 PRODUCT = "depot.product"
 INVENTORY = "depot.inventory"
@@ -33,7 +35,7 @@ def ensure_topics(
     wanted = sorted(set(topics))
     if not wanted:
         return
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": LIBRDKAFKA_LOG})
     futures = admin.create_topics(
         [NewTopic(topic, num_partitions=partitions, replication_factor=replication_factor) for topic in wanted],
         operation_timeout=timeout, request_timeout=timeout,

@@ -1,0 +1,66 @@
+"""Queries on a passed-in session; nothing here commits."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
+
+from services.shipping.models import Shipment, ShipmentStatus, WebhookDelivery
+
+
+@dataclass(frozen=True)
+class ShipmentFilter:
+    customer_id: str | None = None
+    status: ShipmentStatus | None = None
+    carrier: str | None = None
+    order_id: uuid.UUID | None = None
+
+
+async def get(session: AsyncSession, shipment_id: uuid.UUID, *, for_update: bool = False) -> Shipment | None:
+    statement = select(Shipment).where(Shipment.id == shipment_id).execution_options(populate_existing=True)
+    if for_update:
+        statement = statement.with_for_update(of=Shipment)
+    return await session.scalar(statement)
+
+
+async def get_by_order(session: AsyncSession, order_id: uuid.UUID) -> Shipment | None:
+    return await session.scalar(select(Shipment).where(Shipment.order_id == order_id))
+
+
+async def get_by_tracking_number(session: AsyncSession, tracking_number: str, *,
+                                 for_update: bool = False) -> Shipment | None:
+    statement = select(Shipment).where(Shipment.tracking_number == tracking_number)
+    if for_update:
+        statement = statement.with_for_update(of=Shipment)
+    return await session.scalar(statement.execution_options(populate_existing=True))
+
+
+def add(session: AsyncSession, shipment: Shipment) -> None:
+    session.add(shipment)
+
+
+async def list_shipments(session: AsyncSession, where: ShipmentFilter, *, offset: int,
+                         limit: int) -> tuple[list[Shipment], int]:
+    statement = select(Shipment)
+    if where.customer_id:
+        statement = statement.where(Shipment.customer_id == where.customer_id)
+    if where.status:
+        statement = statement.where(Shipment.status == where.status)
+    if where.carrier:
+        statement = statement.where(Shipment.carrier == where.carrier)
+    if where.order_id:
+        statement = statement.where(Shipment.order_id == where.order_id)
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    page = statement.order_by(Shipment.created_at.desc(), Shipment.id.desc()).offset(offset).limit(limit)
+    # Lists carry no history: skip the relationship's second query.
+    return list(await session.scalars(page.options(noload(Shipment.history)))), total or 0
+
+
+async def record_webhook(session: AsyncSession, carrier: str, webhook_id: str) -> bool:
+    """False when this carrier's webhook id was recorded before (a replay). A concurrent request with
+    the same id waits for the first transaction and then sees it."""
+    statement = insert(WebhookDelivery).values(carrier=carrier, webhook_id=webhook_id).on_conflict_do_nothing()
+    return (await session.execute(statement.returning(WebhookDelivery.webhook_id))).first() is not None

@@ -7,7 +7,10 @@ from pathlib import Path
 import structlog
 
 from libs.db import create_engine, session_factory
+from libs.events.consumer import EventConsumer
+from libs.events.relay import OutboxRelay
 from libs.runtime import Wiring, main
+from services.order import events
 from services.order.catalog import CatalogClient
 from services.order.grpc_api import binding
 from services.order.inventory import InventoryClient
@@ -37,8 +40,9 @@ async def build(settings: Settings, payments: PaymentProvider | None = None) -> 
     engine = create_engine(settings.database_url)
     catalog = CatalogClient(settings.product_addr, timeout_seconds=settings.peer_timeout_seconds)
     inventory = InventoryClient(settings.inventory_addr, timeout_seconds=settings.peer_timeout_seconds)
+    sessions = session_factory(engine)
     service = OrderService(
-        session_factory(engine), catalog=catalog, inventory=inventory, payments=payments or SandboxProvider(),
+        sessions, catalog=catalog, inventory=inventory, payments=payments or SandboxProvider(),
         policy=Policy(ttl=timedelta(seconds=settings.order_ttl_seconds), tax_rate=settings.tax_rate,
                       shipping_cost=settings.shipping_cost, currency=settings.currency),
     )
@@ -48,10 +52,16 @@ async def build(settings: Settings, payments: PaymentProvider | None = None) -> 
         await inventory.close()
         await engine.dispose()
 
+    shipments = EventConsumer(name="order", topics=events.TOPICS, handlers=events.handlers(service),
+                              sessions=sessions, bootstrap=settings.kafka_bootstrap,
+                              consumer_overrides=settings.consumer_overrides)
     return Wiring(
         bindings=[binding(service)],
-        background=[lambda: sweep(service, interval=settings.sweep_interval_seconds,
-                                  batch_size=settings.sweep_batch_size)],
+        background=[
+            OutboxRelay(engine, settings.kafka_bootstrap).run,
+            shipments.run,
+            lambda: sweep(service, interval=settings.sweep_interval_seconds, batch_size=settings.sweep_batch_size),
+        ],
         close=close,
     )
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from libs.auth import Principal
 from libs.db import in_transaction
 from libs.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
+from libs.events import topics
 from libs.events.outbox import add_event
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import MISMATCH as IDEMPOTENCY_MISMATCH
@@ -49,7 +50,6 @@ from services.order.validation import (
 T = TypeVar("T")
 log = structlog.get_logger("order")
 
-TOPIC = "depot.order"
 SOURCE = "order"
 CENT = Decimal("0.01")
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -375,5 +375,5 @@ class OrderService:
         return StockState.RELEASED
 
     async def _publish(self, session: AsyncSession, order: Order, event_type: str, payload: Message) -> None:
-        await add_event(session, topic=TOPIC, key=str(order.id), event_type=event_type, payload=payload,
+        await add_event(session, topic=topics.ORDER, key=str(order.id), event_type=event_type, payload=payload,
                         source=SOURCE)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from libs.auth import DEFAULT_ROLE_PERMISSIONS
 from libs.db import create_engine
 from libs.migrations import upgrade
-from libs.stack import LocalStack, unique
+from libs.stack import FAST_GROUP_CONFIG, LocalStack, unique
 from services.order import __main__ as order_main
 from services.order.payments import SandboxProvider
 from services.order.settings import Settings
@@ -52,6 +52,7 @@ class OrderApp:
     keys: Keys
     payments: SandboxProvider
     db: AsyncEngine
+    bootstrap: str  # the broker
 
     def customer(self) -> Customer:
         """A new customer (a user id no other test has) with the customer role's permissions."""
@@ -133,6 +134,7 @@ def order_settings(stack: LocalStack, keys: Keys, inventory_server: Server, prod
         database_url=stack.database_url(DATABASE), redis_url=stack.redis_url, kafka_bootstrap=stack.kafka_bootstrap,
         grpc_host="127.0.0.1", grpc_port=0, metrics_port=0, jwt_public_key_file=keys.public, log_json=False,
         product_addr=f"127.0.0.1:{product_server.port}", inventory_addr=f"127.0.0.1:{inventory_server.port}",
+        consumer_overrides=FAST_GROUP_CONFIG,
     )
 
 
@@ -158,7 +160,8 @@ async def app(order_settings: Settings, keys: Keys, inventory_server: Server,
     async for server in _order_server(order_settings, keys, payments):
         yield OrderApp(order_pb2_grpc.OrderServiceStub(server.channel),
                        product_pb2_grpc.ProductServiceStub(product_server.channel),
-                       inventory_pb2_grpc.InventoryServiceStub(inventory_server.channel), keys, payments, db)
+                       inventory_pb2_grpc.InventoryServiceStub(inventory_server.channel), keys, payments, db,
+                       order_settings.kafka_bootstrap)
     await db.dispose()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import grpc
 from depot.inventory.v1 import inventory_pb2
+from depot.order.v1 import order_pb2
 from depot.product.v1 import product_pb2
 from depot.user.v1 import user_pb2
 
@@ -38,6 +39,11 @@ BACKENDS: tuple[Backend, ...] = (
         "inventory",
         inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name,
         ("GetStock", "ListStock", "ListMovements"),
+    ),
+    Backend(
+        "order",
+        order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
+        ("GetOrder", "ListOrders"),
     ),
 )
 

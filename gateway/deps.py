@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 import grpc
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
+from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import Depends, Request, Security
@@ -35,6 +36,7 @@ RedisClient = Annotated[Redis, Depends(_state("redis"))]
 UserStub = Annotated[UserServiceStub, Depends(_state("user"))]
 InventoryStub = Annotated[InventoryServiceStub, Depends(_state("inventory"))]
 ProductStub = Annotated[ProductServiceStub, Depends(_state("product"))]
+OrderStub = Annotated[OrderServiceStub, Depends(_state("order"))]
 LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
 
 

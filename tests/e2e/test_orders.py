@@ -1,0 +1,153 @@
+"""/api/orders through the gateway: the reference flow (order, pay, stock committed at once), declines,
+Idempotency-Key, cancelling, and who sees which order."""
+
+import uuid
+
+import httpx
+import pytest
+
+from libs.stack import unique
+from tests.e2e.helpers import Account, assert_error, bearer, login, register
+
+ADDRESS = {"street": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "US"}
+CARD = {"cardNumber": "4111111111111111", "expiryMonth": 12, "expiryYear": 2030, "cvc": "123"}
+
+
+@pytest.fixture
+def customer_headers(api: httpx.Client, customer: Account) -> dict[str, str]:
+    return bearer(login(api, customer.email, customer.password)["accessToken"])
+
+
+def new_product(api: httpx.Client, admin_headers: dict, quantity: int = 100, price: str = "99.99") -> dict:
+    body = {"sku": unique("SKU").upper(), "name": "Order Widget", "description": "For orders.", "price": price,
+            "category": "Electronics", "initialQuantity": quantity}
+    answer = api.post("/products", json=body, headers=admin_headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def place(api: httpx.Client, headers: dict, product_id: str, quantity: int = 1, **extra) -> httpx.Response:
+    body = {"items": [{"productId": product_id, "quantity": quantity}], "shippingAddress": ADDRESS}
+    return api.post("/orders", json=body, headers={**headers, **extra})
+
+
+def pay(api: httpx.Client, headers: dict, order_id: str, details: dict = CARD, **extra) -> httpx.Response:
+    body = {"paymentMethod": "credit_card", "paymentDetails": details}
+    return api.post(f"/orders/{order_id}/pay", json=body, headers={**headers, **extra})
+
+
+def test_the_reference_flow_commits_the_stock_as_soon_as_the_order_is_paid(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    product = new_product(api, admin_headers, quantity=100, price="99.99")
+
+    created = place(api, customer_headers, product["id"], quantity=2)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert (order["status"], order["totalAmount"], order["grandTotal"]) == ("PENDING", "199.98", "199.98")
+    [item] = order["items"]
+    assert (item["productId"], item["sku"], item["unitPrice"], item["quantity"], item["lineTotal"]) == (
+        product["id"], product["sku"], "99.99", 2, "199.98")
+    reserved = api.get(f"/inventory/{product['id']}", headers=admin_headers).json()
+    assert (reserved["quantity"], reserved["reserved"], reserved["available"]) == (100, 2, 98)
+
+    paid = pay(api, customer_headers, order["id"], {"cardNumber": "4111111111111111", "expiry": "12/30",
+                                                    "cvc": "123"})
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "PAID"
+    payment = paid.json()["payment"]
+    assert (payment["status"], payment["brand"], payment["last4"], payment["amount"]) == (
+        "SUCCEEDED", "visa", "1111", "199.98")
+    assert "4111111111111111" not in paid.text
+
+    stock = api.get(f"/inventory/{product['id']}", headers=admin_headers)
+    assert stock.status_code == 200, stock.text
+    assert (stock.json()["quantity"], stock.json()["reserved"]) == (98, 0)
+
+
+def test_a_declined_card_is_a_402_and_the_order_stays_pending(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    product = new_product(api, admin_headers)
+    order = place(api, customer_headers, product["id"]).json()
+
+    assert_error(pay(api, customer_headers, order["id"], {**CARD, "cardNumber": "4000000000000002"}),
+                 402, "Card declined")
+    assert api.get(f"/orders/{order['id']}", headers=customer_headers).json()["status"] == "PENDING"
+    body = assert_error(pay(api, customer_headers, order["id"], {**CARD, "cardNumber": "4111 1111 1111 1112"}),
+                        400, ["Card number is invalid"])
+    assert body["details"] == [{"field": "paymentDetails.cardNumber", "message": "Card number is invalid"}]
+
+
+def test_insufficient_stock_is_a_conflict(api: httpx.Client, admin_headers: dict, customer_headers: dict) -> None:
+    product = new_product(api, admin_headers, quantity=1)
+
+    assert_error(place(api, customer_headers, product["id"], quantity=2), 409,
+                 f"Insufficient stock for product {product['id']}")
+    missing = str(uuid.uuid4())
+    assert_error(place(api, customer_headers, missing), 404, f"Product {missing} not found")
+
+
+def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    product = new_product(api, admin_headers)
+    key = {"Idempotency-Key": unique("create")}
+
+    first, again = (place(api, customer_headers, product["id"], 2, **key) for _ in range(2))
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["id"] == again.json()["id"]
+    assert_error(place(api, customer_headers, product["id"], 3, **key), 422,
+                 ["Idempotency-Key was used with a different request"])
+
+    pay_key = {"Idempotency-Key": unique("pay")}
+    paid, repaid = (pay(api, customer_headers, first.json()["id"], **pay_key) for _ in range(2))
+    assert (paid.status_code, repaid.status_code) == (200, 200)
+    assert paid.json()["payment"]["id"] == repaid.json()["payment"]["id"]
+    assert api.get(f"/inventory/{product['id']}", headers=admin_headers).json()["quantity"] == 98
+
+
+def test_cancelling_releases_the_stock_and_cannot_happen_twice(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    product = new_product(api, admin_headers, quantity=10)
+    order = place(api, customer_headers, product["id"], 4).json()
+
+    cancelled = api.post(f"/orders/{order['id']}/cancel", json={"reason": "Changed my mind"}, headers=customer_headers)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["cancelReason"]) == ("CANCELLED", "Changed my mind")
+    assert api.get(f"/inventory/{product['id']}", headers=admin_headers).json()["available"] == 10
+    assert_error(api.post(f"/orders/{order['id']}/cancel", headers=customer_headers), 409,
+                 "Order is already CANCELLED")
+
+
+def test_customers_see_their_own_orders_in_pages_and_staff_see_all(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    product = new_product(api, admin_headers)
+    mine = [place(api, customer_headers, product["id"]).json() for _ in range(3)]
+    stranger = register(api)
+    stranger_headers = bearer(login(api, stranger.email, stranger.password)["accessToken"])
+
+    page = api.get("/orders", params={"page": 2, "limit": 2}, headers=customer_headers)
+    assert page.status_code == 200, page.text
+    assert {k: v for k, v in page.json().items() if k != "data"} == {"total": 3, "page": 2, "limit": 2,
+                                                                     "totalPages": 2}
+    assert [o["id"] for o in page.json()["data"]] == [mine[0]["id"]]
+    assert api.get("/orders", headers=stranger_headers).json()["total"] == 0
+    assert_error(api.get(f"/orders/{mine[0]['id']}", headers=stranger_headers), 404, f"Order {mine[0]['id']} not found")
+    assert_error(pay(api, stranger_headers, mine[0]["id"]), 404, f"Order {mine[0]['id']} not found")
+    everyone = api.get("/orders", params={"customerId": mine[0]["customerId"], "status": "PENDING"},
+                       headers=admin_headers)
+    assert everyone.json()["total"] == 3
+
+
+def test_bad_bodies_are_named(api: httpx.Client, customer_headers: dict) -> None:
+    body = assert_error(api.post("/orders", json={"items": [], "shippingAddress": {**ADDRESS, "city": ""}},
+                                 headers=customer_headers), 400,
+                        ["Items must contain at least 1 items", "City should not be empty"])
+    assert [d["field"] for d in body["details"]] == ["items", "shippingAddress.city"]
+    assert api.post("/orders", json={"items": [{"productId": "x", "quantity": 1}], "shippingAddress": ADDRESS},
+                    headers=customer_headers).status_code == 400
+    assert_error(api.post("/orders", json={}), 401, "No token provided")

@@ -44,9 +44,8 @@ def rate_message(rated: RatedQuote) -> shipping_pb2.Rate:
 
 
 def _history(events: list[TrackingEvent]) -> list[shipping_pb2.TrackingEvent]:
-    ordered = sorted(events, key=lambda e: (e.occurred_at, e.recorded_at))
     return [shipping_pb2.TrackingEvent(status=status_value(e.status), location=e.location, note=e.note,
-                                       occurred_at=timestamp(e.occurred_at)) for e in ordered]
+                                       occurred_at=timestamp(e.occurred_at)) for e in events]
 
 
 def shipment_message(shipment: Shipment, *, with_history: bool = True) -> shipping_pb2.Shipment:

@@ -70,7 +70,7 @@ class Shipment(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     history: Mapped[list["TrackingEvent"]] = relationship(
-        lazy="selectin", order_by=lambda: [TrackingEvent.occurred_at, TrackingEvent.recorded_at],
+        lazy="selectin", order_by=lambda: [TrackingEvent.recorded_at, TrackingEvent.id],
         cascade="all, delete-orphan",
     )
 
@@ -79,7 +79,7 @@ class TrackingEvent(Base):
     __tablename__ = "tracking_events"
     __table_args__ = (
         CheckConstraint(one_of("status", ShipmentStatus), name="status_known"),
-        Index("ix_tracking_events_shipment_id_occurred_at", "shipment_id", "occurred_at"),
+        Index("ix_tracking_events_shipment_id_recorded_at", "shipment_id", "recorded_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -88,7 +88,8 @@ class TrackingEvent(Base):
     status: Mapped[str] = mapped_column(String(20))
     location: Mapped[str] = mapped_column(String(LOCATION_MAX), server_default="")
     note: Mapped[str] = mapped_column(Text, server_default="")
-    # When it happened (the carrier's scan time), and when it was recorded here.
+    # When it happened (the carrier's scan time, which may be earlier than the step before it), and
+    # when it was recorded here: the history is in recorded order, the order the steps were taken.
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Who said so: "system", "user:<id>" or "webhook:<carrier>".

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import raiseload
 
 from services.shipping.models import Shipment, ShipmentStatus, WebhookDelivery
 
@@ -55,8 +55,8 @@ async def list_shipments(session: AsyncSession, where: ShipmentFilter, *, offset
         statement = statement.where(Shipment.order_id == where.order_id)
     total = await session.scalar(select(func.count()).select_from(statement.subquery()))
     page = statement.order_by(Shipment.created_at.desc(), Shipment.id.desc()).offset(offset).limit(limit)
-    # Lists carry no history: skip the relationship's second query.
-    return list(await session.scalars(page.options(noload(Shipment.history)))), total or 0
+    # Lists carry no history: skip the relationship's second query (and refuse to load it by accident).
+    return list(await session.scalars(page.options(raiseload(Shipment.history)))), total or 0
 
 
 async def record_webhook(session: AsyncSession, carrier: str, webhook_id: str) -> bool:

@@ -41,10 +41,11 @@ def sign(secret: bytes, webhook_id: str, timestamp: str, body: bytes) -> str:
 
 def verify(request: SignedRequest, secret: bytes, *, now: datetime, tolerance: timedelta) -> None:
     """Raises Unauthenticated unless the request is signed with `secret` and fresh."""
-    if not (request.webhook_id and request.timestamp and request.signature) or len(request.webhook_id) > ID_MAX:
+    signature = request.signature.strip().lower()
+    if not (request.webhook_id and request.timestamp and signature) or len(request.webhook_id) > ID_MAX:
         raise Unauthenticated("Webhook id, timestamp and signature headers are required")
     expected = sign(secret, request.webhook_id, request.timestamp, request.body)
-    if not hmac.compare_digest(expected, request.signature.strip().lower()):
+    if not hmac.compare_digest(expected.encode(), signature.encode()):  # bytes: a header may hold any text
         raise Unauthenticated("Invalid webhook signature")
     try:
         sent = int(request.timestamp)

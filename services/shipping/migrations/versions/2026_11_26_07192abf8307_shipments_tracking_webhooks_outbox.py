@@ -66,7 +66,7 @@ def upgrade() -> None:
                                 name=op.f("fk_tracking_events_shipment_id_shipments"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tracking_events")),
     )
-    op.create_index("ix_tracking_events_shipment_id_occurred_at", "tracking_events", ["shipment_id", "occurred_at"])
+    op.create_index("ix_tracking_events_shipment_id_recorded_at", "tracking_events", ["shipment_id", "recorded_at"])
     op.create_table(
         "webhook_deliveries",
         sa.Column("carrier", sa.String(length=16), nullable=False),

@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from libs.stack import unique
+from libs.stack import poll_until, unique
 from tests.e2e.helpers import Account, assert_error, bearer, login, register
 
 ADDRESS = {"street": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "US"}
@@ -151,3 +151,22 @@ def test_bad_bodies_are_named(api: httpx.Client, customer_headers: dict) -> None
     assert api.post("/orders", json={"items": [{"productId": "x", "quantity": 1}], "shippingAddress": ADDRESS},
                     headers=customer_headers).status_code == 400
     assert_error(api.post("/orders", json={}), 401, "No token provided")
+
+
+def test_cancelling_a_paid_order_refunds_it_and_the_inventory_takes_the_stock_back(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    product = new_product(api, admin_headers, quantity=10)
+    order = place(api, customer_headers, product["id"], 3).json()
+    assert pay(api, customer_headers, order["id"]).status_code == 200
+
+    cancelled = api.post(f"/orders/{order['id']}/cancel", headers=customer_headers)
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["payment"]["status"]) == ("CANCELLED", "REFUNDED")
+
+    def returned() -> bool:  # order.cancelled reaches the inventory through the broker
+        stock = api.get(f"/inventory/{product['id']}", headers=admin_headers).json()
+        return (stock["quantity"], stock["reserved"]) == (10, 0)
+
+    poll_until(returned, timeout=60, interval=0.2, message="the sold stock to come back")

@@ -39,6 +39,11 @@ async def resolve_categories(session: AsyncSession, references: tuple[str, ...])
     return list(resolved.values())
 
 
+def set_categories(product: Product, categories: list[Category]) -> None:
+    product.categories = categories
+    product.category_ids = sorted(c.id for c in categories)
+
+
 def variants_of(fields: tuple[VariantFields, ...]) -> list[Variant]:
     return [
         Variant(id=uuid.uuid4(), position=i, sku=v.sku, name=v.name.strip(), attributes=dict(v.attributes),
@@ -60,7 +65,7 @@ async def apply_changes(session: AsyncSession, product: Product, fields: Product
     if "categories" in paths:
         categories = await resolve_categories(session, fields.categories)
         if {c.id for c in categories} != {c.id for c in product.categories}:
-            product.categories = categories
+            set_categories(product, categories)
             changed.append("categories")
     if "variants" in paths and _variant_tuples(fields.variants) != [
             (v.sku, v.name, v.attributes, v.price) for v in product.variants]:

@@ -1,21 +1,28 @@
 """The product list: filters, full-text + trigram search, sort, page and facets (queries only).
 
-Search matches a product when any of these holds, each backed by its own GIN index so PostgreSQL
-combines them with a BitmapOr instead of scanning:
-  - the full-text vector (name, sku, description; english stems: "laptops" finds "Laptop");
-  - trigram word similarity with the name (`name %> q`, typos: "lapptop" finds "Laptop");
-  - the sku contains the text (case-insensitive).
+Search is case-insensitive over name, description and sku, in two steps:
+  1. words: the full-text vector (name, sku, description; english stems and prefixes, so "laptops"
+     and "lapt" find "Laptop") or the sku containing the text. Both are GIN-indexed and cheap to
+     check, so thousands of matches are counted in milliseconds.
+  2. only when the words match nothing (a typo): trigram word similarity with the name
+     (`name %> q`, GIN-indexed: "lapptop" finds "Laptop"). Checking it costs ~100 times a word
+     match per row, which PostgreSQL's planner does not know (it would scan the whole table), hence
+     the planner hint below, and why it is not part of step 1.
+A page and its facets are two statements: the page's ids in sort order (an index walk when nothing is
+searched), and the total, price buckets and top categories over one materialized pass of the matches.
 """
 
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from services.product.models import Category, Product, product_categories
+from services.product import repository
+from services.product.models import Category, Product
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "name_asc", "name_desc")
 # (label, inclusive lower bound, exclusive upper bound): the REST contract's buckets.
@@ -26,6 +33,8 @@ PRICE_BUCKETS: tuple[tuple[str, Decimal | None, Decimal | None], ...] = (
     (">=200", Decimal(200), None),
 )
 TOP_CATEGORIES = 10
+MAX_WORDS = 8
+WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -50,22 +59,43 @@ class Found:
     categories: list[tuple[uuid.UUID, str, str, int]]
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+@dataclass(frozen=True)
+class _Match:
+    condition: ColumnElement[bool]
+    rank: ColumnElement
 
 
-def _filters(query: ProductQuery) -> list[ColumnElement[bool]]:
+def _words(search: str) -> ColumnElement | None:
+    """Every word of the text, each as a prefix: `to_tsquery('english', 'gam:* & lapt:*')`. Built from
+    words only, so no input is a tsquery syntax error."""
+    words = WORD.findall(search)[:MAX_WORDS]
+    return func.to_tsquery("english", " & ".join(f"{w}:*" for w in words)) if words else None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _word_match(search: str) -> _Match:
+    in_sku = Product.sku.ilike(f"%{_escape_like(search)}%", escape="\\")
+    query = _words(search)
+    if query is None:
+        return _Match(in_sku, func.similarity(search, Product.name))
+    # Normalization 2 divides by the document's length: "Laptop" ranks above "Laptop Sleeve".
+    return _Match(or_(Product.search_vector.op("@@")(query), in_sku), func.ts_rank_cd(Product.search_vector, query, 2))
+
+
+def _similar_name(search: str) -> _Match:
+    return _Match(Product.name.op("%>")(search),
+                  func.word_similarity(search, Product.name) + func.similarity(search, Product.name))
+
+
+def _filters(query: ProductQuery, match: _Match | None) -> list[ColumnElement[bool]]:
     conditions = [Product.deleted_at.is_(None), Product.status == query.status]
-    if query.search:
-        conditions.append(or_(
-            Product.search_vector.op("@@")(func.websearch_to_tsquery("english", query.search)),
-            Product.name.op("%>")(query.search),
-            Product.sku.ilike(f"%{_escape_like(query.search)}%", escape="\\"),
-        ))
+    if match is not None:
+        conditions.append(match.condition)
     if query.category_ids is not None:
-        conditions.append(exists().where(
-            product_categories.c.product_id == Product.id, product_categories.c.category_id.in_(query.category_ids)
-        ))
+        conditions.append(Product.category_ids.overlap(list(query.category_ids)))
     if query.min_price is not None:
         conditions.append(Product.price >= query.min_price)
     if query.max_price is not None:
@@ -75,15 +105,10 @@ def _filters(query: ProductQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _order(query: ProductQuery) -> list:
-    sort = query.sort
-    if sort == "relevance" and not query.search:
-        sort = "newest"
-    if sort == "relevance":
-        # Word similarity rewards a name containing the text, similarity one that is little more than it.
-        rank = (func.ts_rank_cd(Product.search_vector, func.websearch_to_tsquery("english", query.search))
-                + func.word_similarity(query.search, Product.name) + func.similarity(query.search, Product.name))
-        return [rank.desc(), Product.created_at.desc(), Product.id]
+def _order(query: ProductQuery, match: _Match | None) -> list:
+    if query.sort == "relevance" and match is not None:
+        return [match.rank.desc(), Product.created_at.desc(), Product.id]
+    sort = "newest" if query.sort == "relevance" else query.sort
     column = {"newest": Product.created_at, "price_asc": Product.price, "price_desc": Product.price,
               "name_asc": Product.name, "name_desc": Product.name}[sort]
     if sort in ("newest", "price_desc", "name_desc"):
@@ -91,38 +116,63 @@ def _order(query: ProductQuery) -> list:
     return [column.asc(), Product.id.asc()]
 
 
-def _bucket(low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
+def _bucket(price: ColumnElement, low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
     bounds = []
     if low is not None:
-        bounds.append(Product.price >= low)
+        bounds.append(price >= low)
     if high is not None:
-        bounds.append(Product.price < high)
+        bounds.append(price < high)
     return and_(*bounds)
 
 
 async def find_products(session: AsyncSession, query: ProductQuery) -> Found:
-    conditions = _filters(query)
-    page = await session.execute(
-        select(Product).options(selectinload(Product.categories), selectinload(Product.variants))
-        .where(*conditions).order_by(*_order(query))
-        .limit(query.page_size).offset((query.page - 1) * query.page_size)
-    )
-    counts = (await session.execute(
-        select(func.count(), *(func.count().filter(_bucket(low, high)) for _, low, high in PRICE_BUCKETS))
-        .where(*conditions)
-    )).one()
-    matching = select(Product.id).where(*conditions)
-    per_category = func.count().label("count")
-    categories = await session.execute(
+    # psycopg prepares a statement run 5 times; PostgreSQL may then reuse one generic plan for every
+    # search text and bound, which is blind to how selective they are (seconds instead of milliseconds).
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    if not query.search:
+        return await _find(session, query, None)
+    found = await _find(session, query, _word_match(query.search))
+    if found.total or len(query.search) < 3:  # a trigram needs 3 characters
+        return found
+    # The planner would check `%>` on every row instead of walking its index (see the module's doc).
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    return await _find(session, query, _similar_name(query.search))
+
+
+async def _find(session: AsyncSession, query: ProductQuery, match: _Match | None) -> Found:
+    conditions = _filters(query, match)
+    matched = (select(Product.id, Product.price, Product.category_ids).where(*conditions)
+               .cte("matched").prefix_with("MATERIALIZED"))
+    counts = select(
+        func.count().label("total"),
+        *(func.count().filter(_bucket(matched.c.price, low, high)) for _, low, high in PRICE_BUCKETS),
+    ).select_from(matched).subquery("counts")
+    category_id = func.unnest(matched.c.category_ids).table_valued("id").render_derived("category")
+    per_category = func.count().label("n")
+    top = (
         select(Category.id, Category.name, Category.slug, per_category)
-        .join(product_categories, product_categories.c.category_id == Category.id)
-        .where(product_categories.c.product_id.in_(matching))
+        .select_from(matched).join(category_id, literal(True)).join(Category, Category.id == category_id.c.id)
         .group_by(Category.id).order_by(per_category.desc(), Category.name).limit(TOP_CATEGORIES)
+        .subquery("top")
     )
+    categories = select(func.json_agg(aggregate_order_by(
+        func.json_build_array(top.c.id, top.c.name, top.c.slug, top.c.n), top.c.n.desc(), top.c.name,
+    ))).scalar_subquery()
+    totals = (await session.execute(select(counts, categories))).one()
+    total, *bucket_counts, top_categories = totals
+    products: list[Product] = []
+    if total > (query.page - 1) * query.page_size:
+        ids = (await session.execute(
+            select(Product.id).where(*conditions).order_by(*_order(query, match))
+            .limit(query.page_size).offset((query.page - 1) * query.page_size)
+        )).scalars().all()
+        by_id = {p.id: p for p in await repository.get_products(session, ids)}
+        products = [by_id[i] for i in ids if i in by_id]
     return Found(
-        products=list(page.scalars()),
-        total=counts[0],
+        products=products,
+        total=total,
         price_buckets=[(label, low, high, count)
-                       for (label, low, high), count in zip(PRICE_BUCKETS, counts[1:], strict=True)],
-        categories=[tuple(row) for row in categories],
+                       for (label, low, high), count in zip(PRICE_BUCKETS, bucket_counts, strict=True)],
+        categories=[(uuid.UUID(i), name, slug, n) for i, name, slug, n in top_categories or ()],
     )
+

@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -149,7 +149,7 @@ class ProductService:
             if category.strip():
                 found = await repository.find_category(session, category.strip())
                 ids = await repository.category_with_descendants(session, found.id) if found else []
-                query = ProductQuery(**{**asdict(query), "category_ids": tuple(ids)})
+                query = replace(query, category_ids=tuple(ids))
             result = await find_products(session, query)
             products = tuple(ProductView.of(p) for p in result.products)
         return ProductPage(
@@ -179,9 +179,9 @@ class ProductService:
                 id=uuid.uuid4(), sku=fields.sku, name=fields.name.strip(), description=fields.description,
                 price=price, status=fields.status or "ACTIVE", image_urls=list(fields.image_urls),
                 weight_grams=fields.weight_grams, in_stock=initial_quantity > 0,
-                categories=await catalog.resolve_categories(session, fields.categories),
                 variants=catalog.variants_of(fields.variants),
             )
+            catalog.set_categories(product, await catalog.resolve_categories(session, fields.categories))
             view = ProductView.of(await repository.add_product(session, product))
             await add_event(
                 session, topic=TOPIC, key=str(view.id), event_type="product.created", source=SOURCE,

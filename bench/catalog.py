@@ -1,0 +1,272 @@
+"""Catalog benchmark: `python -m bench catalog` (or `python -m bench.catalog`).
+
+On a throwaway local stack it starts the user, product and inventory services and the gateway, seeds
+100,000 products, and drives with `wrk` (apt-get install wrk):
+  1. a bare chain on the same machine: a FastAPI app calling a grpc.aio echo server (two processes,
+     like gateway → service, with nothing else in between), the ceiling for any REST→gRPC hop;
+  2. an authenticated GET /api/products/{id} through the gateway (served from the Redis cache);
+  3. searches through the gateway, each with different words or filters so the list cache misses and
+     PostgreSQL does the full-text + trigram search, facets and count over the 100,000 products.
+It prints rps and latency percentiles of each, the ratio 2/1 and the targets:
+cached GET ≥ 60 % of the bare chain's rps with p99 < 50 ms at 32 connections; search p95 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from libs.stack import SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD, Fleet, LocalStack, StackPorts
+from libs.stack.process import Child, free_ports, port_open
+
+log = logging.getLogger("bench.catalog")
+
+ADJECTIVES = ["portable", "compact", "premium", "rugged", "classic", "smart", "wireless", "ergonomic", "vintage",
+              "modern", "foldable", "heavy", "lightweight", "deluxe", "mini", "professional", "silent", "solar",
+              "digital", "electric"]
+MATERIALS = ["steel", "bamboo", "leather", "carbon", "glass", "oak", "cotton", "ceramic", "aluminium", "wool"]
+NOUNS = ["laptop", "keyboard", "monitor", "chair", "desk", "lamp", "kettle", "backpack", "speaker", "camera",
+         "headphones", "blender", "jacket", "wallet", "bottle", "tent", "bicycle", "watch", "printer", "router",
+         "drone", "toaster", "mattress", "sofa", "guitar", "microscope", "telescope", "scooter", "umbrella", "mug"]
+TYPOS = ["lapptop", "keybord", "moniter", "chiar", "headphnes", "speeker", "camra", "blendr", "bycicle", "printr"]
+CATEGORIES = 50
+
+# psycopg parameters: n (product count), categories, adjectives, materials, nouns. Names combine three
+# word lists at random, so that each noun matches ~1/30 of the catalog, like a real search term. Rows
+# are written as the service writes them (category_ids copies product_categories).
+SEED_SQL = [
+    """INSERT INTO categories (id, name, slug, sort_order)
+       SELECT gen_random_uuid(), 'Bench category ' || i, 'bench-category-' || i, i
+       FROM generate_series(1, %(categories)s) AS i""",
+    """INSERT INTO products (id, sku, name, description, price, status, in_stock, weight_grams, created_at)
+       SELECT gen_random_uuid(), 'BENCH-' || lpad(i::text, 7, '0'),
+              initcap(a[1 + floor(random() * cardinality(a))::int]) || ' '
+                || initcap(m[1 + floor(random() * cardinality(m))::int]) || ' '
+                || initcap(w[1 + floor(random() * cardinality(w))::int]),
+              'A ' || a[1 + floor(random() * cardinality(a))::int] || ' '
+                || w[1 + floor(random() * cardinality(w))::int]
+                || ' for everyday use, made of ' || m[1 + floor(random() * cardinality(m))::int] || '.',
+              round((1 + random() * 499)::numeric, 2), 'ACTIVE', random() > 0.1, (random() * 5000)::int,
+              now() - make_interval(secs => i)
+       FROM generate_series(1, %(n)s) AS i,
+            (SELECT %(adjectives)s::text[] AS a, %(materials)s::text[] AS m, %(nouns)s::text[] AS w) AS words""",
+    """INSERT INTO product_categories (product_id, category_id)
+       SELECT p.id, c.id FROM products p
+       JOIN (SELECT id, row_number() OVER (ORDER BY sort_order) AS n FROM categories
+             WHERE slug LIKE 'bench-category-%%') c ON c.n = 1 + abs(hashtext(p.sku)) %% %(categories)s
+       WHERE p.sku LIKE 'BENCH-%%'""",
+    """UPDATE products p SET category_ids = ARRAY(SELECT category_id FROM product_categories pc
+                                                WHERE pc.product_id = p.id)
+       WHERE p.sku LIKE 'BENCH-%%'""",
+    "ANALYZE categories, products, product_categories",
+]
+
+# wrk prints this line at the end of a run; the latencies are in microseconds.
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "seconds": %f, "errors": %d, "non2xx": %d, '
+    .. '"p50": %d, "p95": %d, "p99": %d}\\n', summary.requests, summary.duration / 1e6,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+SEARCH_REQUESTS = """
+local words = {%s}
+math.randomseed(os.time())
+request = function()
+  local path = string.format('/api/products?search=%%s&minPrice=%%d&page=%%d',
+    words[math.random(#words)], math.random(0, 400), math.random(1, 3))
+  return wrk.format('GET', path)
+end
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    connections: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+
+    def line(self) -> str:
+        return (f"{self.name:<42} c={self.connections:<3} {self.rps:>8.0f} rps   p50 {self.p50_ms:>6.1f} ms   "
+                f"p95 {self.p95_ms:>6.1f} ms   p99 {self.p99_ms:>6.1f} ms   errors {self.errors}")
+
+
+def wrk(name: str, url: str, *, connections: int, seconds: float, script: str = "",
+        headers: dict[str, str] | None = None) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script + WRK_REPORT)
+        lua.flush()
+        argv = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s",
+                "-s", lua.name, *(a for k, v in (headers or {}).items() for a in ("-H", f"{k}: {v}")), url]
+        output = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    report = json.loads(output.strip().splitlines()[-1])
+    return Result(name, connections, report["requests"] / report["seconds"], report["p50"] / 1000,
+                  report["p95"] / 1000, report["p99"] / 1000, report["errors"] + report["non2xx"])
+
+
+def seed(stack: LocalStack, count: int) -> None:
+    import psycopg
+
+    params = {"n": count, "categories": CATEGORIES, "adjectives": ADJECTIVES, "materials": MATERIALS,
+              "nouns": NOUNS}
+    started = time.monotonic()
+    with psycopg.connect(stack.dsn("depot_product"), autocommit=True) as conn:
+        for statement in SEED_SQL:
+            conn.execute(statement, params if "%(" in statement else None)
+    log.info("seeded %d products in %.0f s", count, time.monotonic() - started)
+
+
+# -- the bare chain ------------------------------------------------------------------------------
+
+ECHO_METHOD = "/bench.Echo/Echo"
+
+
+async def _serve_echo(port: int) -> None:
+    import grpc
+
+    async def echo(request: bytes, _context) -> bytes:
+        return request
+
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(
+        "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(echo)})])
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    await server.wait_for_termination()
+
+
+def _echo_app(grpc_port: int):
+    from contextlib import asynccontextmanager
+
+    import grpc
+    from fastapi import FastAPI
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            app.state.echo = channel.unary_unary(ECHO_METHOD)
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/echo/{item_id}")
+    async def echo(item_id: str) -> dict:
+        answer = await app.state.echo(item_id.encode(), timeout=5)
+        return {"id": answer.decode()}
+
+    return app
+
+
+def start_bare_chain(data_dir: Path) -> tuple[list[Child], str]:
+    grpc_port, http_port = free_ports(2)
+    me = [sys.executable, "-m", "bench.catalog"]
+    server = Child("echo-grpc", [*me, "echo-server", str(grpc_port)], data_dir / "echo-grpc.log")
+    app = Child("echo-app", [*me, "echo-app", str(http_port), str(grpc_port)], data_dir / "echo-app.log")
+    server.start()
+    server.wait_ready(lambda: port_open(grpc_port), 20, "listen")
+    app.start()
+    app.wait_ready(lambda: port_open(http_port), 20, "listen")
+    return [server, app], f"http://127.0.0.1:{http_port}"
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+def run(products: int, seconds: float, connections: int, search_connections: int) -> dict:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    data_dir = Path(tempfile.mkdtemp(prefix="depot-bench-catalog-"))
+    data_dir.chmod(0o755)  # the postgres account must enter it
+    stack = LocalStack(data_dir, StackPorts.free(), durable=False)
+    ports = free_ports(4)
+    fleet = Fleet(stack, data_dir / "fleet", service_ports=dict(zip(("user", "product", "inventory"), ports,
+                                                                    strict=False)),
+                  gateway_port=ports[3], seed_admin=True)
+    fleet.services = [name for name in fleet.services if name in ("user", "product", "inventory")]
+    chain: list[Child] = []
+    try:
+        stack.start()
+        fleet.migrate()
+        seed(stack, products)
+        fleet.start()
+        chain, bare_url = start_bare_chain(data_dir)
+        with httpx.Client(base_url=f"{fleet.url}/api", timeout=30) as api:
+            token = api.post("/auth/login", json={"email": SEED_ADMIN_EMAIL, "password": SEED_ADMIN_PASSWORD})
+            headers = {"Authorization": f"Bearer {token.json()['accessToken']}"}
+            created = api.post("/products", headers=headers, json={
+                "sku": "BENCH-GET", "name": "Benchmark Laptop", "price": "999.00", "category": "Bench category 1",
+                "initialQuantity": 5, "description": "The product every GET reads."})
+            created.raise_for_status()
+            product_url = f"{fleet.url}/api/products/{created.json()['id']}"
+            api.get(product_url).raise_for_status()  # now in the cache
+        warm = min(2.0, seconds)
+        wrk("warm-up", f"{bare_url}/echo/warm", connections=connections, seconds=warm)
+        bare = wrk("bare FastAPI → grpc.aio echo", f"{bare_url}/echo/{'x' * 36}", connections=connections,
+                   seconds=seconds)
+        wrk("warm-up", product_url, connections=connections, seconds=warm, headers=headers)
+        cached = wrk("GET /api/products/{id} (cached)", product_url, connections=connections, seconds=seconds,
+                     headers=headers)
+        words = ", ".join(f"'{w}'" for w in [*NOUNS, *TYPOS])
+        search = wrk(f"search over {products} products (uncached)", fleet.url, connections=search_connections,
+                     seconds=seconds, script=SEARCH_REQUESTS % words)
+    finally:
+        for child in chain:
+            child.stop()
+        fleet.stop()
+        stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    ratio = cached.rps / bare.rps
+    print()
+    for result in (bare, cached, search):
+        print(result.line())
+    print(f"\ncached GET / bare chain: {ratio:.0%} of its rps (target ≥ 60 %), p99 {cached.p99_ms:.1f} ms "
+          f"(target < 50 ms); search p95 {search.p95_ms:.1f} ms (target < 100 ms)")
+    figures = {r.name: r.__dict__ for r in (bare, cached, search)} | {"ratio": round(ratio, 3)}
+    print(json.dumps(figures))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench catalog", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("echo-server").add_argument("port", type=int)
+    echo_app = commands.add_parser("echo-app")
+    echo_app.add_argument("port", type=int)
+    echo_app.add_argument("grpc_port", type=int)
+    parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--search-connections", type=int, default=4)
+    args = parser.parse_args(argv)
+    if args.command == "echo-server":
+        import asyncio
+
+        asyncio.run(_serve_echo(args.port))
+    elif args.command == "echo-app":
+        import uvicorn
+
+        uvicorn.run(_echo_app(args.grpc_port), host="127.0.0.1", port=args.port, workers=1, log_level="warning",
+                    access_log=False)
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        run(args.products, args.seconds, args.connections, args.search_connections)
+
+
+if __name__ == "__main__":
+    main()

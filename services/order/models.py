@@ -29,9 +29,10 @@ class OrderStatus(StrEnum):
 class StockState(StrEnum):
     """Where the order's reservation stands in the inventory service.
 
-    The order row records an intent (an -ING state) in the transaction that decides it; the inventory
-    call follows, and a state ending in -ING that outlives a crash or an outage is retried by the
-    sweeper. Every inventory call used here is idempotent by order id, so a retry never counts twice.
+    The order row records an intent in the transaction that decides it and the inventory call follows.
+    COMMITTING and RELEASING outliving a crash or an outage are retried by the sweeper; RESERVING is
+    confirmed by the create call or its replay, or else the order expires and moves to RELEASING.
+    Every inventory call used here is idempotent by order id, so a retry never counts twice.
     """
 
     RESERVING = "RESERVING"  # order written, reservation not confirmed yet

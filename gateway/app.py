@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
+from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -16,7 +17,7 @@ from gateway.backends import open_channels
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.ratelimit import FixedWindowLimiter
-from gateway.routers import auth, categories, health, inventory, orders, products, roles, users
+from gateway.routers import auth, categories, health, inventory, orders, products, roles, shipping, users
 from gateway.schemas.common import error_responses
 from gateway.settings import GatewaySettings
 from libs.auth import TokenVerifier
@@ -43,6 +44,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "inventory": InventoryServiceStub(channels["inventory"]),
                 "product": ProductServiceStub(channels["product"]),
                 "order": OrderServiceStub(channels["order"]),
+                "shipping": ShippingServiceStub(channels["shipping"]),
                 "login_limiter": FixedWindowLimiter(redis, name="login", limit=settings.login_rate_limit,
                                                     window_seconds=settings.login_rate_window_seconds),
             }
@@ -60,7 +62,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     api = APIRouter(prefix="/api", responses=error_responses("4XX", "5XX"))
     for router in (auth.router, users.router, roles.router, inventory.router, orders.router, products.router,
-                   categories.router, health.router):
+                   categories.router, shipping.router, health.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)

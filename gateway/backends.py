@@ -11,6 +11,7 @@ import grpc
 from depot.inventory.v1 import inventory_pb2
 from depot.order.v1 import order_pb2
 from depot.product.v1 import product_pb2
+from depot.shipping.v1 import shipping_pb2
 from depot.user.v1 import user_pb2
 
 from gateway.settings import GatewaySettings
@@ -44,6 +45,11 @@ BACKENDS: tuple[Backend, ...] = (
         "order",
         order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
         ("GetOrder", "ListOrders"),
+    ),
+    Backend(
+        "shipping",
+        shipping_pb2.DESCRIPTOR.services_by_name["ShippingService"].full_name,
+        ("GetRates", "GetShipment", "ListShipments", "TrackShipment"),
     ),
 )
 

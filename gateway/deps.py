@@ -6,6 +6,7 @@ import grpc
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
+from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -37,6 +38,7 @@ UserStub = Annotated[UserServiceStub, Depends(_state("user"))]
 InventoryStub = Annotated[InventoryServiceStub, Depends(_state("inventory"))]
 ProductStub = Annotated[ProductServiceStub, Depends(_state("product"))]
 OrderStub = Annotated[OrderServiceStub, Depends(_state("order"))]
+ShippingStub = Annotated[ShippingServiceStub, Depends(_state("shipping"))]
 LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
 
 

@@ -20,6 +20,7 @@ class GatewaySettings(BaseSettings):
     product_addr: str = "127.0.0.1:50052"
     inventory_addr: str = "127.0.0.1:50053"
     order_addr: str = "127.0.0.1:50054"
+    shipping_addr: str = "127.0.0.1:50055"
     grpc_timeout_seconds: float = Field(5.0, gt=0)
     health_timeout_seconds: float = Field(1.0, gt=0)
     # Login attempts per client IP and email within a fixed window (DESIGN.md §3: rate limits in Redis).

@@ -97,9 +97,11 @@ class TrackingEvent(Base):
 
 
 class WebhookDelivery(Base):
-    """Each carrier webhook id once: a replayed request is refused."""
+    """Each carrier webhook id once: a replayed request is refused. Rows outlive the timestamp tolerance
+    twice over and are then forgotten: by then the timestamp alone refuses a replay."""
 
     __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_received_at", "received_at"),)
 
     carrier: Mapped[str] = mapped_column(String(16), primary_key=True)
     webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)

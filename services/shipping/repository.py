@@ -2,8 +2,9 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -64,3 +65,7 @@ async def record_webhook(session: AsyncSession, carrier: str, webhook_id: str) -
     the same id waits for the first transaction and then sees it."""
     statement = insert(WebhookDelivery).values(carrier=carrier, webhook_id=webhook_id).on_conflict_do_nothing()
     return (await session.execute(statement.returning(WebhookDelivery.webhook_id))).first() is not None
+
+
+async def forget_webhooks(session: AsyncSession, received_before: datetime) -> None:
+    await session.execute(delete(WebhookDelivery).where(WebhookDelivery.received_at < received_before))

@@ -209,6 +209,7 @@ class ShippingService:
         check_status_change(update.change, now)
 
         async def work(session: AsyncSession) -> Shipment:
+            await repository.forget_webhooks(session, now - 2 * self._webhooks.tolerance)
             if not await repository.record_webhook(session, code, request.webhook_id):
                 raise AlreadyExists(f"Webhook {request.webhook_id} was already received")
             shipment = await repository.get_by_tracking_number(session, update.tracking_number.upper(),

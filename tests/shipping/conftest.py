@@ -71,6 +71,10 @@ class ShippingApp:
         async with self.db.connect() as connection:
             return list((await connection.execute(text(sql), params)).all())
 
+    async def execute(self, sql: str, **params) -> None:
+        async with self.db.begin() as connection:
+            await connection.execute(text(sql), params)
+
     async def publish_paid(self, order: order_pb2.Order, event_id: str | None = None) -> str:
         """order.paid as the order service's relay publishes it; returns the event id."""
         event_id = event_id or str(uuid.uuid4())

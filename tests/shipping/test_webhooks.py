@@ -79,3 +79,17 @@ async def test_a_signed_but_malformed_body_names_its_fields(shipping: ShippingAp
     assert [v.field for v in failure.violations] == ["trackingNumber", "status", "occurredAt"]
     async with fails(grpc.StatusCode.INVALID_ARGUMENT, "Body must be JSON"):
         await shipping.webhook("ups", b"not json")
+
+
+async def test_ids_are_forgotten_once_their_timestamps_would_be_refused_anyway(shipping: ShippingApp) -> None:
+    shipment = await shipping.paid_order()
+    old, recent = f"wh-old-{shipment.id}", f"wh-recent-{shipment.id}"
+    await shipping.execute("INSERT INTO webhook_deliveries (carrier, webhook_id, received_at) VALUES "
+                           "('DHL', :old, now() - interval '11 minutes'), "
+                           "('DHL', :recent, now() - interval '9 minutes')", old=old, recent=recent)
+
+    await shipping.webhook(shipment.carrier, body(shipment.tracking_number, "PICKED_UP"))
+
+    rows = await shipping.rows("SELECT webhook_id FROM webhook_deliveries WHERE webhook_id IN (:old, :recent)",
+                               old=old, recent=recent)
+    assert [row.webhook_id for row in rows] == [recent]

@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("carrier", "webhook_id", name=op.f("pk_webhook_deliveries")),
     )
+    op.create_index("ix_webhook_deliveries_received_at", "webhook_deliveries", ["received_at"])
 
 
 def downgrade() -> None:

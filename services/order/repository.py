@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.order.models import UNSETTLED, Order, OrderStatus
+from services.order.models import UNSETTLED, Order, OrderStatus, StockState
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def add(session: AsyncSession, order: Order) -> None:
 
 async def delete_unreserved(session: AsyncSession, order_id: uuid.UUID) -> None:
     """Forget an order whose reservation the inventory refused outright (nothing was reserved)."""
-    await session.execute(delete(Order).where(Order.id == order_id, Order.stock_state == "RESERVING"))
+    await session.execute(delete(Order).where(Order.id == order_id, Order.stock_state == StockState.RESERVING))
 
 
 async def list_orders(session: AsyncSession, where: OrderFilter, *, offset: int, limit: int) -> tuple[list[Order], int]:

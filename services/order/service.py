@@ -146,7 +146,8 @@ class OrderService:
                 variant = product.variants.get(wanted.variant_id)
                 if variant is None:
                     raise NotFound(f"Variant {wanted.variant_id} of product {product.id} not found")
-                sku, name, price = variant.sku, f"{product.name} ({variant.name})", variant.price or price
+                name = f"{product.name} ({variant.name})" if variant.name else product.name
+                sku, price = variant.sku, variant.price or price
             items.append(OrderItem(
                 position=position, product_id=product.id, variant_id=wanted.variant_id, sku=sku, name=name,
                 unit_price=price, quantity=wanted.quantity, line_total=(price * wanted.quantity).quantize(CENT),

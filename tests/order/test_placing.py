@@ -147,3 +147,19 @@ async def test_thirty_customers_racing_for_the_last_ten_units_get_exactly_ten_or
     assert (stock.quantity, stock.reserved, stock.available) == (10, 10, 0)
     rows = await app.rows("SELECT DISTINCT order_id FROM order_items WHERE product_id = :p", p=product.id)
     assert {str(row.order_id) for row in rows} == {o.id for o in placed}
+
+
+async def test_a_variant_line_takes_the_variant_sku_and_price(app: OrderApp) -> None:
+    variant_sku = unique("VAR").upper()
+    product = await app.product(price="20.00", variants=[
+        product_pb2.VariantInput(sku=variant_sku, name="Large", price="25.50")])
+    request = order_pb2.CreateOrderRequest(
+        items=[order_pb2.CreateOrderItem(product_id=product.id, variant_id=product.variants[0].id, quantity=2)],
+        shipping_address=ADDRESS)
+
+    order = (await app.stub.CreateOrder(request, metadata=app.customer().metadata)).order
+
+    [item] = order.items
+    assert (item.sku, item.name, item.unit_price, item.line_total) == (
+        variant_sku, f"{product.name} (Large)", "25.50", "51.00")
+    assert (await app.stock(product.id)).reserved == 2

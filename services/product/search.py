@@ -105,15 +105,19 @@ def _filters(query: ProductQuery, match: _Match | None) -> list[ColumnElement[bo
     return conditions
 
 
-def _order(query: ProductQuery, match: _Match | None) -> list:
+def _sort_keys(query: ProductQuery, match: _Match | None) -> list[tuple[str, bool]]:
+    """(column name, descending) pairs; the id last so that pages never overlap."""
     if query.sort == "relevance" and match is not None:
-        return [match.rank.desc(), Product.created_at.desc(), Product.id]
+        return [("rank", True), ("created_at", True), ("id", False)]
     sort = "newest" if query.sort == "relevance" else query.sort
-    column = {"newest": Product.created_at, "price_asc": Product.price, "price_desc": Product.price,
-              "name_asc": Product.name, "name_desc": Product.name}[sort]
-    if sort in ("newest", "price_desc", "name_desc"):
-        return [column.desc(), Product.id.desc()]
-    return [column.asc(), Product.id.asc()]
+    column = {"newest": "created_at", "price_asc": "price", "price_desc": "price", "name_asc": "name",
+              "name_desc": "name"}[sort]
+    descending = sort in ("newest", "price_desc", "name_desc")
+    return [(column, descending), ("id", descending)]
+
+
+def _order(columns, keys: list[tuple[str, bool]]) -> list:
+    return [columns[name].desc() if descending else columns[name].asc() for name, descending in keys]
 
 
 def _bucket(price: ColumnElement, low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
@@ -140,9 +144,14 @@ async def find_products(session: AsyncSession, query: ProductQuery) -> Found:
 
 
 async def _find(session: AsyncSession, query: ProductQuery, match: _Match | None) -> Found:
+    """One pass over the matches for the counts and, when searching, the page too (ranking needs every
+    match anyway); without a search the page is an index walk of its own."""
     conditions = _filters(query, match)
-    matched = (select(Product.id, Product.price, Product.category_ids).where(*conditions)
-               .cte("matched").prefix_with("MATERIALIZED"))
+    keys = _sort_keys(query, match)
+    columns = [Product.id, Product.price, Product.category_ids]
+    if match is not None:
+        columns += [match.rank.label("rank"), Product.created_at, Product.name]
+    matched = select(*columns).where(*conditions).cte("matched").prefix_with("MATERIALIZED")
     counts = select(
         func.count().label("total"),
         *(func.count().filter(_bucket(matched.c.price, low, high)) for _, low, high in PRICE_BUCKETS),
@@ -158,16 +167,26 @@ async def _find(session: AsyncSession, query: ProductQuery, match: _Match | None
     categories = select(func.json_agg(aggregate_order_by(
         func.json_build_array(top.c.id, top.c.name, top.c.slug, top.c.n), top.c.n.desc(), top.c.name,
     ))).scalar_subquery()
-    totals = (await session.execute(select(counts, categories))).one()
-    total, *bucket_counts, top_categories = totals
-    products: list[Product] = []
-    if total > (query.page - 1) * query.page_size:
+    offset = (query.page - 1) * query.page_size
+    wanted = [counts, categories.label("categories")]
+    if match is not None:
+        page = select(matched).order_by(*_order(matched.c, keys)).limit(query.page_size).offset(offset).subquery()
+        wanted.append(select(func.array_agg(aggregate_order_by(page.c.id, *_order(page.c, keys))))
+                      .scalar_subquery().label("page"))
+    row = (await session.execute(select(*wanted))).one()
+    total, *bucket_counts = row[:1 + len(PRICE_BUCKETS)]
+    if match is not None:
+        ids = row.page or []
+    elif total > offset:
         ids = (await session.execute(
-            select(Product.id).where(*conditions).order_by(*_order(query, match))
-            .limit(query.page_size).offset((query.page - 1) * query.page_size)
+            select(Product.id).where(*conditions).order_by(*_order(Product.__table__.c, keys))
+            .limit(query.page_size).offset(offset)
         )).scalars().all()
-        by_id = {p.id: p for p in await repository.get_products(session, ids)}
-        products = [by_id[i] for i in ids if i in by_id]
+    else:
+        ids = []
+    by_id = {p.id: p for p in await repository.get_products(session, ids)} if ids else {}
+    products = [by_id[i] for i in ids if i in by_id]
+    top_categories = row.categories
     return Found(
         products=products,
         total=total,

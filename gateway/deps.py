@@ -1,4 +1,5 @@
-"""Dependency aliases for the routers: the resources made by the app's lifespan, and the token guard."""
+"""Dependency aliases for the routers: the resources made by the app's lifespan, the token guard, and
+the Idempotency-Key header."""
 
 from typing import Annotated, Any
 
@@ -8,7 +9,7 @@ from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
 from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 
@@ -16,6 +17,8 @@ from gateway.ratelimit import FixedWindowLimiter
 from gateway.settings import GatewaySettings
 from libs.auth import Principal, TokenVerifier, bearer_token
 from libs.context import authorization_var, principal_var
+from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
+from libs.idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX
 
 # Declares the bearer scheme in the OpenAPI document (the lock in /docs); the header itself is read
 # by `current_principal`, so that a malformed one gets the contract's message rather than FastAPI's.
@@ -40,6 +43,8 @@ ProductStub = Annotated[ProductServiceStub, Depends(_state("product"))]
 OrderStub = Annotated[OrderServiceStub, Depends(_state("order"))]
 ShippingStub = Annotated[ShippingServiceStub, Depends(_state("shipping"))]
 LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
+# DESIGN.md §5: a replay answers as the first call did; the same key with another body is a 422.
+IdempotencyKey = Annotated[str, Header(alias=IDEMPOTENCY_FIELD, max_length=IDEMPOTENCY_KEY_MAX)]
 
 
 async def current_principal(

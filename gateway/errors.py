@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from gateway.schemas.common import RULE_ERROR, label
 from libs.context import request_id_var
 from libs.errors import DomainError, FieldViolation, http_status_for, violations_of
+from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 
 log = structlog.get_logger("gateway.errors")
 
@@ -39,9 +40,9 @@ def error_response(status: int, message: str | list[str], details: Iterable[Fiel
 
 
 def _violations_response(status: int, message: str, violations: list[FieldViolation]) -> JSONResponse:
-    """Validation errors list their messages; other errors (a taken email: 409) keep their one message
-    and still name the field in `details`."""
-    if status == HTTPStatus.BAD_REQUEST:
+    """Validation errors (400, and 422 for a reused Idempotency-Key) list their messages; other errors
+    (a taken email: 409) keep their one message and still name the field in `details`."""
+    if status in (HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY):
         return error_response(status, [v.message for v in violations], violations)
     return error_response(status, message, violations)
 
@@ -49,10 +50,18 @@ def _violations_response(status: int, message: str, violations: list[FieldViolat
 # --- gRPC --------------------------------------------------------------------------------------
 
 
+def _rpc_http_status(code: grpc.StatusCode, violations: list[FieldViolation]) -> HTTPStatus:
+    if code == grpc.StatusCode.INVALID_ARGUMENT and [v.field for v in violations] == [IDEMPOTENCY_FIELD]:
+        # DESIGN.md §5: an Idempotency-Key sent again with a different body is a 422, not a 400.
+        return HTTPStatus.UNPROCESSABLE_ENTITY
+    return http_status_for(code)
+
+
 async def _rpc_error(_: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
-    status = http_status_for(error.code())
     rich = rpc_status.from_call(error)
-    if violations := violations_of(rich):
+    violations = violations_of(rich)
+    status = _rpc_http_status(error.code(), violations)
+    if violations:
         # The services name proto fields (old_password); the client sent JSON ones (oldPassword).
         return _violations_response(status, error.details() or status.phrase,
                                     [FieldViolation(_json_path(v.field), v.message) for v in violations])
@@ -65,6 +74,8 @@ async def _rpc_error(_: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
 
 
 def _json_path(field: str) -> str:
+    if field == IDEMPOTENCY_FIELD:
+        return field  # a header's name, not a proto field path
     return ".".join(to_camel(part) for part in field.split("."))
 
 

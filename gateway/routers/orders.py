@@ -13,17 +13,13 @@ from typing import Annotated
 import grpc
 from depot.common.v1 import page_pb2
 from depot.order.v1 import order_pb2
-from fastapi import APIRouter, Body, Header, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import JSONResponse
 
-from gateway.deps import CurrentPrincipal, OrderStub, RequirePermission
+from gateway.deps import CurrentPrincipal, IdempotencyKey, OrderStub, RequirePermission
 from gateway.errors import error_response
-
-# Shared with the inventory router until they move to a common module.
-from gateway.routers.inventory import _reused_key, _timestamp, _utc
-from gateway.schemas.common import Page, error_responses
+from gateway.schemas.common import Page, error_responses, period
 from gateway.schemas.orders import STATUS_VALUES, OrderCancellation, OrderCreate, OrderPayment, OrderPublic, Status
-from libs.errors import InvalidArgument
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(400, 401, 403, 503))
 ONE = error_responses(404)
@@ -34,7 +30,6 @@ REPLAYABLE = error_responses(409, 422)
 CARD_DECLINED = "Card declined"
 
 OrderId = Annotated[uuid.UUID, Path()]
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", max_length=200)]
 
 
 @router.post("", status_code=HTTPStatus.CREATED, dependencies=[RequirePermission("order:create")],
@@ -42,12 +37,7 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", max_length=200)]
 async def create_order(body: OrderCreate, orders: OrderStub, idempotency_key: IdempotencyKey = "") -> OrderPublic:
     """Prices are taken from the catalog now; the stock is reserved before the answer (409 "Insufficient
     stock for product …" otherwise). An unpaid order expires after 30 minutes and its stock is released."""
-    try:
-        answer = await orders.CreateOrder(body.to_proto(idempotency_key))
-    except grpc.aio.AioRpcError as error:
-        if reused := _reused_key(error):
-            return reused
-        raise
+    answer = await orders.CreateOrder(body.to_proto(idempotency_key))
     return OrderPublic.from_proto(answer.order)
 
 
@@ -63,12 +53,10 @@ async def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[OrderPublic]:
     """Newest first."""
-    start, end = _utc(start_date), _utc(end_date)
-    if start and end and start > end:
-        raise InvalidArgument.field("startDate", "Start date must not be after end date")
+    start, end = period(start_date, end_date)
     answer = await orders.ListOrders(order_pb2.ListOrdersRequest(
         page=page_pb2.PageRequest(page=page, page_size=limit), status=STATUS_VALUES.get(status, 0),
-        customer_id=customer_id, created_from=_timestamp(start), created_to=_timestamp(end)))
+        customer_id=customer_id, created_from=start, created_to=end))
     return Page[OrderPublic].of([OrderPublic.from_proto(o) for o in answer.orders], answer.page_info)
 
 
@@ -90,8 +78,8 @@ async def pay_order(id: OrderId, body: OrderPayment, orders: OrderStub, _: Curre
     try:
         answer = await orders.PayOrder(request)
     except grpc.aio.AioRpcError as error:
-        if refused := _reused_key(error) or _declined(error):
-            return refused
+        if declined := _declined(error):
+            return declined
         raise
     return OrderPublic.from_proto(answer.order)
 

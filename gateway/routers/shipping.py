@@ -13,8 +13,7 @@ from depot.shipping.v1 import shipping_pb2
 from fastapi import APIRouter, Header, Path, Query, Request
 
 from gateway.deps import RequirePermission, ShippingStub
-from gateway.routers.inventory import _timestamp, _utc
-from gateway.schemas.common import Page, error_responses
+from gateway.schemas.common import Page, error_responses, to_timestamp
 from gateway.schemas.shipping import (
     Carrier,
     RateRequest,
@@ -73,7 +72,7 @@ async def update_shipment_status(id: ShipmentId, body: StatusUpdate, shipping: S
     on the way; another step is a 409. DELIVERED sets actualDelivery and makes the order DELIVERED."""
     answer = await shipping.UpdateShipmentStatus(shipping_pb2.UpdateShipmentStatusRequest(
         id=str(id), status=status_value(body.status), location=body.location, note=body.note,
-        occurred_at=_timestamp(_utc(body.occurred_at))))
+        occurred_at=to_timestamp(body.occurred_at)))
     return ShipmentDetail.from_proto(answer.shipment)
 
 

@@ -1,12 +1,17 @@
-"""The base every body shares, the error body, pages, and the field rules with the contract's messages."""
+"""The base every body shares, the error body, pages, proto timestamps, and the field rules with the
+contract's messages."""
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
+from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+
+from libs.errors import InvalidArgument
 
 # The type of errors whose message is already the contract's text (see gateway.errors).
 RULE_ERROR = "depot_rule"
@@ -119,6 +124,36 @@ class Page(ApiModel, Generic[T]):
         """From a depot.common.v1.PageInfo."""
         return cls(data=data, total=page_info.total_size, page=page_info.page, limit=page_info.page_size,
                    total_pages=page_info.total_pages)
+
+
+def timestamp(message: Any, field: str) -> datetime | None:
+    """A proto Timestamp field as an aware datetime, None when unset."""
+    if not message.HasField(field):
+        return None
+    value: Timestamp = getattr(message, field)
+    return value.ToDatetime(tzinfo=UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A date without an offset is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def to_timestamp(moment: datetime | None) -> Timestamp | None:
+    """A datetime as a proto Timestamp (one without an offset taken as UTC), None for None."""
+    if moment is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(as_utc(moment))
+    return stamp
+
+
+def period(start: datetime | None, end: datetime | None) -> tuple[Timestamp | None, Timestamp | None]:
+    """The startDate/endDate query parameters of a listing as proto Timestamps; a start after the end is a 400."""
+    start, end = as_utc(start), as_utc(end)
+    if start and end and start > end:
+        raise InvalidArgument.field("startDate", "Start date must not be after end date")
+    return to_timestamp(start), to_timestamp(end)
 
 
 def error_responses(*codes: int | str) -> dict[int | str, dict[str, Any]]:

@@ -6,8 +6,7 @@ from typing import Annotated
 from depot.inventory.v1 import inventory_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel
-from gateway.schemas.users import timestamp
+from gateway.schemas.common import ApiModel, timestamp
 
 Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 

@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 from depot.order.v1 import order_pb2
 from pydantic import AliasChoices, Field, model_validator
 
-from gateway.schemas.common import ApiModel, NonEmpty, rule_error
-from gateway.schemas.users import timestamp
+from gateway.schemas.common import ApiModel, NonEmpty, rule_error, timestamp
 
 Status = Literal["PENDING", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "EXPIRED"]
 STATUS_VALUES: dict[str, int] = {name: order_pb2.OrderStatus.Value(f"ORDER_STATUS_{name}")

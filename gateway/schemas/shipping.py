@@ -10,8 +10,7 @@ from typing import Literal
 from depot.shipping.v1 import shipping_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel, NonEmpty
-from gateway.schemas.users import timestamp
+from gateway.schemas.common import ApiModel, NonEmpty, timestamp
 
 ShipmentStatus = Literal["LABEL_CREATED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "EXCEPTION",
                          "RETURNED"]

@@ -1,19 +1,10 @@
 """User bodies: the public view of a user (never a password hash) and the admin's changes."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from depot.user.v1 import user_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway.schemas.common import ApiModel, Name, Username
-
-
-def timestamp(message, field: str) -> datetime | None:
-    """A proto Timestamp field as an aware datetime, None when unset."""
-    if not message.HasField(field):
-        return None
-    value: Timestamp = getattr(message, field)
-    return value.ToDatetime(tzinfo=UTC)
+from gateway.schemas.common import ApiModel, Name, Username, timestamp
 
 
 class UserPublic(ApiModel):

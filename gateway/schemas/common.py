@@ -2,15 +2,16 @@
 contract's messages."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from email_validator import EmailNotValidError, validate_email
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from libs import validation
 from libs.errors import InvalidArgument
 
 # The type of errors whose message is already the contract's text (see gateway.errors).
@@ -40,52 +41,23 @@ def _not_empty(value: str, info: ValidationInfo) -> str:
     return value
 
 
-# The rules below repeat services/user/validation.py word for word: the gateway answers bad input
-# without a round trip, and the service stays the authority for callers that bypass the gateway.
-def _email(value: str) -> str:
-    if not value.strip():
-        raise rule_error("Email should not be empty")
-    try:
-        validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError:
-        raise rule_error("Email is invalid") from None
-    return value
+def _rule(problem: Callable[[str], str | None]) -> AfterValidator:
+    """A libs.validation check as a pydantic validator that keeps the check's message."""
 
+    def check(value: str) -> str:
+        if (message := problem(value)) is not None:
+            raise rule_error(message)
+        return value
 
-USERNAME = re.compile(r"[A-Za-z0-9_]+")
-
-
-def _username(value: str) -> str:
-    if not value:
-        raise rule_error("Username should not be empty")
-    if len(value) < 3:
-        raise rule_error("Username must be at least 3 characters")
-    if len(value) > 50:
-        raise rule_error("Username must be at most 50 characters")
-    if not USERNAME.fullmatch(value):
-        raise rule_error("Username may contain only letters, digits and underscores")
-    return value
-
-
-def _strong_password(value: str) -> str:
-    """8–100 characters with an upper-case letter, a lower-case letter, a digit and a symbol (DESIGN.md §7)."""
-    strong = (
-        8 <= len(value) <= 100
-        and any(c.isupper() for c in value)
-        and any(c.islower() for c in value)
-        and any(c.isdigit() for c in value)
-        and any(not c.isalnum() and not c.isspace() for c in value)
-    )
-    if not strong:
-        raise rule_error("Password is too weak")
-    return value
+    return AfterValidator(check)
 
 
 NonEmpty = Annotated[str, AfterValidator(_not_empty)]
-Email = Annotated[str, AfterValidator(_email)]
-Username = Annotated[str, AfterValidator(_username)]
-NewPassword = Annotated[str, AfterValidator(_strong_password)]
-Name = Annotated[str, Field(max_length=100)]
+Email = Annotated[str, _rule(validation.email_problem)]
+Username = Annotated[str, _rule(validation.username_problem)]
+NewPassword = Annotated[str, _rule(validation.password_problem)]
+# Field's own check words it as libs.validation.name_problem does, and shows the limit in the OpenAPI document.
+Name = Annotated[str, Field(max_length=validation.NAME_MAX)]
 
 
 class ErrorDetail(BaseModel):

@@ -13,6 +13,3 @@ class Settings(ServiceSettings):
     # Reorder level of stock initialized without one (DESIGN.md §7).
     default_reorder_level: int = Field(10, ge=0)
     default_location: str = "MAIN"
-    # librdkafka settings for the event consumer; dev and tests shorten the group session
-    # (libs.stack.FAST_GROUP_CONFIG) so a consumer joins in seconds.
-    consumer_overrides: dict[str, int | str] = {}

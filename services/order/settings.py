@@ -14,9 +14,6 @@ class Settings(ServiceSettings):
     metrics_port: int = 51054
     product_addr: str = "127.0.0.1:50052"
     inventory_addr: str = "127.0.0.1:50053"
-    # librdkafka settings for the shipment events consumer; dev and tests shorten the group session
-    # (libs.stack.FAST_GROUP_CONFIG) so a consumer joins in seconds.
-    consumer_overrides: dict[str, int | str] = {}
     peer_timeout_seconds: float = Field(3.0, gt=0)
     # An unpaid order expires after this long and its reserved stock is released.
     order_ttl_seconds: float = Field(1800.0, gt=0)

@@ -10,9 +10,6 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/depot_shipping"
     grpc_port: int = 50055
     metrics_port: int = 51055
-    # librdkafka settings for the order.paid consumer; dev and tests shorten the group session
-    # (libs.stack.FAST_GROUP_CONFIG) so a consumer joins in seconds.
-    consumer_overrides: dict[str, int | str] = {}
     # Grams per unit when neither the rate request nor the order says what an item weighs.
     default_item_weight_grams: int = Field(500, gt=0)
     # Per carrier code (DHL, FEDEX, UPS), as JSON in DEPOT_SHIPPING_WEBHOOK_SECRETS. The defaults only

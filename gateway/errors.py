@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 
 from gateway.schemas.common import RULE_ERROR, label
 from libs.context import request_id_var
-from libs.errors import DomainError, FieldViolation, http_status_for, violations_of
+from libs.errors import DomainError, FieldViolation, http_status_for, reason_of, violations_of
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 
 log = structlog.get_logger("gateway.errors")
@@ -50,7 +50,16 @@ def _violations_response(status: int, message: str, violations: list[FieldViolat
 # --- gRPC --------------------------------------------------------------------------------------
 
 
-def _rpc_http_status(code: grpc.StatusCode, violations: list[FieldViolation]) -> HTTPStatus:
+# HTTP statuses the REST contract has and gRPC has not: a service names them by the ErrorInfo reason it
+# gives (libs.errors.DomainError.reason); the status code alone would map to something else.
+REASON_STATUS: dict[str, HTTPStatus] = {
+    "CARD_DECLINED": HTTPStatus.PAYMENT_REQUIRED,  # the order service, from FAILED_PRECONDITION (409)
+}
+
+
+def _rpc_http_status(code: grpc.StatusCode, reason: str | None, violations: list[FieldViolation]) -> HTTPStatus:
+    if reason in REASON_STATUS:
+        return REASON_STATUS[reason]
     if code == grpc.StatusCode.INVALID_ARGUMENT and [v.field for v in violations] == [IDEMPOTENCY_FIELD]:
         # DESIGN.md §5: an Idempotency-Key sent again with a different body is a 422, not a 400.
         return HTTPStatus.UNPROCESSABLE_ENTITY
@@ -60,7 +69,7 @@ def _rpc_http_status(code: grpc.StatusCode, violations: list[FieldViolation]) ->
 async def _rpc_error(_: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
     rich = rpc_status.from_call(error)
     violations = violations_of(rich)
-    status = _rpc_http_status(error.code(), violations)
+    status = _rpc_http_status(error.code(), reason_of(rich), violations)
     if violations:
         # The services name proto fields (old_password); the client sent JSON ones (oldPassword).
         return _violations_response(status, error.details() or status.phrase,

@@ -14,15 +14,25 @@ class FieldViolation:
     message: str
 
 
+# The ErrorInfo domain of every reason a Depot service gives (google.rpc.ErrorInfo: reasons are unique
+# within a domain).
+ERROR_DOMAIN = "depot"
+
+
 class DomainError(Exception):
-    """Raised by services; the server interceptor turns it into a gRPC status with details."""
+    """Raised by services; the server interceptor turns it into a gRPC status with details.
+
+    `reason` (UPPER_SNAKE_CASE, e.g. "CARD_DECLINED") tells callers apart what one status code covers;
+    it travels as a google.rpc.ErrorInfo detail, so a caller never has to parse the message."""
 
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
 
-    def __init__(self, message: str, *, violations: tuple[FieldViolation, ...] | list[FieldViolation] = ()):
+    def __init__(self, message: str, *, violations: tuple[FieldViolation, ...] | list[FieldViolation] = (),
+                 reason: str | None = None):
         super().__init__(message)
         self.message = message
         self.violations = tuple(violations)
+        self.reason = reason
 
 
 class InvalidArgument(DomainError):
@@ -72,7 +82,8 @@ class Unavailable(DomainError):
 
 
 def to_rpc_status(error: DomainError) -> status_pb2.Status:
-    """google.rpc.Status for `error`, with BadRequest field violations when it has them."""
+    """google.rpc.Status for `error`, with BadRequest field violations and an ErrorInfo reason when it
+    has them."""
     status = status_pb2.Status(code=error.code.value[0], message=error.message)
     if error.violations:
         detail = any_pb2.Any()
@@ -84,6 +95,10 @@ def to_rpc_status(error: DomainError) -> status_pb2.Status:
                 ]
             )
         )
+        status.details.append(detail)
+    if error.reason:
+        detail = any_pb2.Any()
+        detail.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN))
         status.details.append(detail)
     return status
 
@@ -97,6 +112,17 @@ def violations_of(status: status_pb2.Status | None) -> list[FieldViolation]:
             detail.Unpack(bad_request)
             found += [FieldViolation(v.field, v.description) for v in bad_request.field_violations]
     return found
+
+
+def reason_of(status: status_pb2.Status | None) -> str | None:
+    """The reason a Depot service gave in a google.rpc.Status (its ErrorInfo detail), if any."""
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            if info.domain == ERROR_DOMAIN:
+                return info.reason
+    return None
 
 
 HTTP_STATUS: dict[grpc.StatusCode, HTTPStatus] = {

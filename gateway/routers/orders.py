@@ -10,14 +10,11 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated
 
-import grpc
 from depot.common.v1 import page_pb2
 from depot.order.v1 import order_pb2
 from fastapi import APIRouter, Body, Path, Query
-from fastapi.responses import JSONResponse
 
 from gateway.deps import CurrentPrincipal, IdempotencyKey, OrderStub, RequirePermission
-from gateway.errors import error_response
 from gateway.schemas.common import Page, error_responses, period
 from gateway.schemas.orders import STATUS_VALUES, OrderCancellation, OrderCreate, OrderPayment, OrderPublic, Status
 
@@ -25,9 +22,6 @@ router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(
 ONE = error_responses(404)
 CHANGE = {**ONE, **error_responses(409)}
 REPLAYABLE = error_responses(409, 422)
-# The order service declines a card with FAILED_PRECONDITION and this message prefix (order.proto):
-# gRPC has no 402, the REST contract has.
-CARD_DECLINED = "Card declined"
 
 OrderId = Annotated[uuid.UUID, Path()]
 
@@ -75,12 +69,7 @@ async def pay_order(id: OrderId, body: OrderPayment, orders: OrderStub, _: Curre
     request = order_pb2.PayOrderRequest(order_id=str(id), payment_method=body.payment_method,
                                         payment_details=body.payment_details.to_proto(),
                                         idempotency_key=idempotency_key)
-    try:
-        answer = await orders.PayOrder(request)
-    except grpc.aio.AioRpcError as error:
-        if declined := _declined(error):
-            return declined
-        raise
+    answer = await orders.PayOrder(request)
     return OrderPublic.from_proto(answer.order)
 
 
@@ -93,8 +82,3 @@ async def cancel_order(id: OrderId, orders: OrderStub, _: CurrentPrincipal,
                                                                    reason=body.reason if body else ""))
     return OrderPublic.from_proto(answer.order)
 
-
-def _declined(error: grpc.aio.AioRpcError) -> JSONResponse | None:
-    if error.code() != grpc.StatusCode.FAILED_PRECONDITION or not (error.details() or "").startswith(CARD_DECLINED):
-        return None
-    return error_response(HTTPStatus.PAYMENT_REQUIRED, error.details())

@@ -22,11 +22,11 @@ CARD_DECLINED = "Card declined"
 
 
 class CardDeclined(FailedPrecondition):
-    """The provider refused the charge. gRPC has no 402: this is FAILED_PRECONDITION whose message starts
-    with "Card declined", which the gateway's orders router answers with 402 (see order.proto)."""
+    """The provider refused the charge. gRPC has no 402: this is FAILED_PRECONDITION with the reason
+    CARD_DECLINED, which the gateway answers with 402 (see order.proto)."""
 
     def __init__(self, detail: str = ""):
-        super().__init__(f"{CARD_DECLINED}: {detail}" if detail else CARD_DECLINED)
+        super().__init__(f"{CARD_DECLINED}: {detail}" if detail else CARD_DECLINED, reason="CARD_DECLINED")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from libs.errors import (
     Unauthenticated,
     Unavailable,
     http_status_for,
+    reason_of,
     to_rpc_status,
     violations_of,
 )
@@ -55,6 +56,16 @@ def test_field_violations_travel_as_bad_request_details_and_come_back() -> None:
 def test_a_status_without_details_has_no_violations() -> None:
     assert violations_of(to_rpc_status(NotFound("User not found"))) == []
     assert violations_of(None) == []
+
+
+def test_a_reason_travels_as_error_info_beside_the_violations_and_comes_back() -> None:
+    status = to_rpc_status(FailedPrecondition("Card declined: insufficient funds", reason="CARD_DECLINED"))
+    invalid = to_rpc_status(InvalidArgument("Bad", violations=[FieldViolation("a", "A is bad")], reason="BAD_A"))
+
+    assert (status.code, status.message, reason_of(status)) == (
+        grpc.StatusCode.FAILED_PRECONDITION.value[0], "Card declined: insufficient funds", "CARD_DECLINED")
+    assert (reason_of(invalid), violations_of(invalid)) == ("BAD_A", [FieldViolation("a", "A is bad")])
+    assert reason_of(to_rpc_status(NotFound("User not found"))) is None and reason_of(None) is None
 
 
 def test_field_is_a_single_violation() -> None:

@@ -1,14 +1,17 @@
 """The idempotent consumer: each event is applied at most once per consumer, whatever the broker redelivers.
 
-For every message: decode the envelope; in one database transaction record `(consumer, ce_id)` in
-`processed_events` and run the handler (already recorded → the handler is skipped); after the
-transactions of a polled batch have committed, commit the batch's offsets. A crash before that
-commit redelivers messages whose transaction is already recorded, which are then skipped.
+For the messages of one poll: decode the envelopes; in one database transaction record each
+`(consumer, ce_id)` in `processed_events` and run the handlers of the events recorded for the first
+time (the others are redeliveries: skipped); after that transaction has committed, commit the offsets.
+A crash before the offset commit redelivers messages whose transaction is already recorded, which are
+then skipped. If the poll's transaction fails, its events are applied one by one, each in its own
+transaction (so a handler's work outside the database, a gRPC call say, must be idempotent, as
+DESIGN.md asks of every step another service also learns from an event).
 
-A failing handler is retried with a back-off, `max_attempts` times in all, holding up its partition (so
-an aggregate's later events never overtake it); then the message goes to the dead-letter topic with
-why, and the consumer moves on. A message that is not an event goes there at once. While the database
-is unreachable nothing is dead-lettered: the consumer waits for it.
+One by one, a failing handler is retried with a back-off, `max_attempts` times in all, holding up its
+partition (so an aggregate's later events never overtake it); then the message goes to the dead-letter
+topic with why, and the consumer moves on. A message that is not an event goes there at once. While
+the database is unreachable nothing is dead-lettered: the consumer waits for it.
 
 Events of a type with no handler (and no "*" handler) are acknowledged without a database write:
 they are counted (outcome "ignored") and their offset committed, and `processed_events` is not touched.
@@ -21,6 +24,7 @@ In a service's wiring:
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import structlog
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
@@ -41,10 +45,17 @@ tracer = trace.get_tracer("libs.events")
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 ANY_TYPE = "*"
 
+# The ids inserted now are the events seen for the first time; the others were processed before.
 _RECORD = text(
-    "INSERT INTO processed_events (consumer, event_id) VALUES (:consumer, :event_id) "
+    "INSERT INTO processed_events (consumer, event_id) SELECT :consumer, unnest(CAST(:ids AS text[])) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
+
+
+class _Item(NamedTuple):
+    message: Message
+    event: Event
+    handler: Handler
 
 
 class EventConsumer:
@@ -84,6 +95,10 @@ class EventConsumer:
             "enable.auto.commit": False,
             # A new consumer group starts with what the topic still holds, not only what comes next.
             "auto.offset.reset": "earliest",
+            # Tansu (dev and tests) answers a fetch only when this wait is over, even with data waiting,
+            # which would be the floor of every event's latency; Kafka answers as soon as there is data,
+            # so there a short wait only costs a few empty fetches while idle.
+            "fetch.wait.max.ms": 50,
             "logger": LIBRDKAFKA_LOG,
             **(consumer_overrides or {}),
         }
@@ -99,45 +114,61 @@ class EventConsumer:
         try:
             await self._thread.run(consumer.subscribe, self.topics)
             while True:
-                messages = await self._thread.run(consumer.consume, self.batch_size, self.poll_timeout)
-                done: dict[tuple[str, int], int] = {}
+                messages = await self._thread.run(self._fetch, consumer)
                 for message in messages:
                     if message.error():
                         # Broker and group events (a topic not there yet, a rebalance): librdkafka recovers.
                         log.info("consumer notice", consumer=self.name, error=str(message.error()))
-                        continue
-                    await self._process(message)
-                    done[(message.topic(), message.partition())] = message.offset() + 1
-                if done:
-                    await self._commit(consumer, done)
+                received = [message for message in messages if not message.error()]
+                if received:
+                    await self._process(received)
+                    await self._commit(consumer, {(m.topic(), m.partition()): m.offset() + 1 for m in received})
         finally:
             await self._thread.run(consumer.close)
             if self._producer is not None:
                 await self._thread.run(self._producer.flush, 5)
             self._thread.shutdown()
 
-    async def _process(self, message: Message) -> None:
-        """Apply one message, or dead-letter it; returns once it may be acknowledged."""
-        try:
-            event = decode(message)
-        except UndecodableEvent as error:
-            await self._dead_letter(message, "undecodable", f"undecodable: {error}", attempts=1)
-            return
-        handler = self.handlers.get(event.type) or self.handlers.get(ANY_TYPE)
-        labels = (self.name, event.topic, event.type)
-        if handler is None:
-            metrics.HANDLED.labels(*labels, "ignored").inc()
-            return
+    def _fetch(self, consumer: Consumer) -> list[Message]:
+        """Wait for one message, then take what else is already there. (`consume(n, timeout)` alone
+        would hold the first message back until n have come or the timeout has passed.)"""
+        first = consumer.poll(self.poll_timeout)
+        return [] if first is None else [first, *consumer.consume(self.batch_size - 1, 0)]
+
+    async def _process(self, messages: list[Message]) -> None:
+        """Apply the messages of one poll, or dead-letter them; returns once all may be acknowledged.
+
+        All of them in one transaction first: when the consumer falls behind, its polls grow and its
+        transactions do not, so it catches up. If that transaction fails, they are applied one by one,
+        each with its own retries, so one bad event neither blocks nor dead-letters its neighbours."""
+        batch: list[_Item] = []
+        for message in messages:
+            try:
+                event = decode(message)
+            except UndecodableEvent as error:
+                await self._dead_letter(message, "undecodable", f"undecodable: {error}", attempts=1)
+                continue
+            handler = self.handlers.get(event.type) or self.handlers.get(ANY_TYPE)
+            if handler is None:
+                metrics.HANDLED.labels(self.name, event.topic, event.type, "ignored").inc()
+            else:
+                batch.append(_Item(message, event, handler))
+        if len(batch) > 1:
+            try:
+                await self._apply(batch)
+                return
+            except Exception as error:
+                log.info("batch failed; applying its events one by one", consumer=self.name, events=len(batch),
+                         error=str(error))
+        for item in batch:
+            await self._apply_retrying(item)
+
+    async def _apply_retrying(self, item: _Item) -> None:
+        event = item.event
         attempts = 0
         while True:
             try:
-                with tracer.start_as_current_span(
-                    f"{event.type} process", context=extract(event.headers), kind=trace.SpanKind.CONSUMER,
-                    attributes={"messaging.system": "kafka", "messaging.destination.name": event.topic,
-                                "messaging.message.id": event.id, "messaging.consumer.group.name": self.name},
-                ):
-                    applied = await in_transaction(self.sessions, lambda session: self._apply(session, handler, event))
-                metrics.HANDLED.labels(*labels, "applied" if applied else "duplicate").inc()
+                await self._apply([item])
                 return
             except Exception as error:
                 if _database_unavailable(error):
@@ -148,19 +179,38 @@ class EventConsumer:
                 if attempts >= self.max_attempts:
                     log.error("event dead-lettered", consumer=self.name, event_id=event.id, type=event.type,
                               attempts=attempts, exc_info=True)
-                    await self._dead_letter(message, event.type, f"{type(error).__name__}: {error}", attempts)
+                    await self._dead_letter(item.message, event.type, f"{type(error).__name__}: {error}", attempts)
                     return
-                metrics.RETRIED.labels(*labels).inc()
+                metrics.RETRIED.labels(self.name, event.topic, event.type).inc()
                 log.warning("handler failed; retrying", consumer=self.name, event_id=event.id, type=event.type,
                             attempt=attempts, error=str(error))
                 await asyncio.sleep(min(self.max_backoff, self.backoff * 2 ** (attempts - 1)))
 
-    async def _apply(self, session: AsyncSession, handler: Handler, event: Event) -> bool:
-        first_time = (await session.execute(_RECORD, {"consumer": self.name, "event_id": event.id})).first()
-        if first_time is None:
-            return False
-        await handler(session, event)
-        return True
+    async def _apply(self, items: list[_Item]) -> None:
+        """One transaction: record the events' ids, run the handlers of those recorded for the first
+        time, commit; then count each as applied or duplicate."""
+        outcomes = await in_transaction(self.sessions, lambda session: self._run_handlers(session, items))
+        for item, outcome in zip(items, outcomes, strict=True):
+            metrics.HANDLED.labels(self.name, item.event.topic, item.event.type, outcome).inc()
+
+    async def _run_handlers(self, session: AsyncSession, items: list[_Item]) -> list[str]:
+        ids = [item.event.id for item in items]
+        new = set((await session.execute(_RECORD, {"consumer": self.name, "ids": ids})).scalars())
+        outcomes = []
+        for item in items:
+            if item.event.id not in new:
+                outcomes.append("duplicate")
+                continue
+            new.discard(item.event.id)  # a second copy in the same poll is a duplicate too
+            event = item.event
+            with tracer.start_as_current_span(
+                f"{event.type} process", context=extract(event.headers), kind=trace.SpanKind.CONSUMER,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": event.topic,
+                            "messaging.message.id": event.id, "messaging.consumer.group.name": self.name},
+            ):
+                await item.handler(session, event)
+            outcomes.append("applied")
+        return outcomes
 
     async def _dead_letter(self, message: Message, event_type: str, error: str, attempts: int) -> None:
         """Publish the message, untouched, to the dead-letter topic with why; retried until the broker

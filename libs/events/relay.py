@@ -101,7 +101,7 @@ class OutboxRelay:
                     failures += 1
                     metrics.RELAY_FAILURES.labels(self.name).inc()
                     log.warning("relay cycle failed; backing off", relay=self.name, failures=failures, exc_info=True)
-                    await self._drop_producer()
+                    self._drop_producer()
                     await asyncio.sleep(min(self.max_backoff, 0.1 * 2 ** failures))
                     continue
                 if claimed < self.batch_size:
@@ -111,7 +111,7 @@ class OutboxRelay:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
-            await self._drop_producer()
+            self._drop_producer()
             self._thread.shutdown()
 
     async def publish_pending(self) -> int:
@@ -156,12 +156,13 @@ class OutboxRelay:
             self._ready_topics |= missing
         return self._producer
 
-    async def _drop_producer(self) -> None:
+    def _drop_producer(self) -> None:
         """Forget a producer that may be fenced or stuck: its undelivered records are still unpublished
-        rows, so nothing is lost by purging them."""
+        rows, so nothing is lost by purging them. Purging also ends a flush still waiting in the
+        thread (on shutdown during an outage) instead of letting it run out its timeout."""
         producer, self._producer = self._producer, None
         if producer is not None:
-            await self._thread.run(producer.purge)
+            producer.purge(blocking=False)
 
     async def _housekeeping(self) -> None:
         now = time.monotonic()

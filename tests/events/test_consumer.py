@@ -37,6 +37,9 @@ async def test_the_events_of_one_aggregate_are_applied_in_the_order_they_were_wr
     for message in await backbone.messages(topic):
         partitions[message.key().decode()].add(message.partition())
     assert all(len(used) == 1 for used in partitions.values())
+    lags = [sample.value for metric in REGISTRY.collect() if metric.name == "depot_consumer_lag"
+            for sample in metric.samples if sample.labels["consumer"] == consumer.name]
+    assert lags and set(lags) == {0}
 
 
 async def test_poison_messages_are_dead_lettered_the_consumer_moves_on_and_replay_brings_them_back(

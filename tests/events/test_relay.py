@@ -21,7 +21,8 @@ async def test_a_committed_change_publishes_one_event_with_its_envelope(backbone
     request_span = trace.NonRecordingSpan(trace.SpanContext(
         TRACE_ID, SPAN_ID, is_remote=True, trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED)))
 
-    async with running(backbone.relay().run()):
+    relay = backbone.relay()
+    async with running(relay.run()):
         with trace.use_span(request_span):
             async with backbone.sessions.begin() as session:
                 event_id = await backbone.open_account(session, topic, "acct-1", seq=7)
@@ -33,6 +34,7 @@ async def test_a_committed_change_publishes_one_event_with_its_envelope(backbone
     assert (headers["ce_id"], headers["ce_type"], headers["ce_source"]) == (event_id, OPENED, "tests.events")
     assert datetime.fromisoformat(headers["ce_time"]).tzinfo is not None
     assert headers["traceparent"] == f"00-{TRACE_ID:032x}-{SPAN_ID:016x}-01"
+    assert REGISTRY.get_sample_value("depot_outbox_publish_latency_seconds_count", {"relay": relay.name}) >= 1
 
 
 async def test_a_rolled_back_change_publishes_nothing(backbone: Backbone, topic: str) -> None:

@@ -13,7 +13,7 @@ from gateway.backends import BACKENDS
 from libs.auth import TokenIssuer
 from libs.stack import SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD, SERVICES, Fleet, LocalStack
 from libs.stack.process import free_ports
-from tests.e2e.helpers import Account, bearer, login, register
+from tests.e2e.helpers import Account, bearer, login, register, sign_in
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +44,11 @@ def issuer(fleet: Fleet) -> TokenIssuer:
 @pytest.fixture
 def customer(api: httpx.Client) -> Account:
     return register(api)
+
+
+@pytest.fixture
+def customer_headers(api: httpx.Client, customer: Account) -> dict[str, str]:
+    return sign_in(api, customer)
 
 
 @pytest.fixture(scope="session")

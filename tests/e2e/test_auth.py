@@ -100,8 +100,8 @@ def test_a_wrong_password_is_a_401_invalid_credentials(api: httpx.Client, custom
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
-def test_me_answers_the_user_and_its_permissions(api: httpx.Client, customer: Account):
-    answer = api.get("/auth/me", headers=bearer(login(api, customer.email)["accessToken"]))
+def test_me_answers_the_user_and_its_permissions(api: httpx.Client, customer: Account, customer_headers: dict):
+    answer = api.get("/auth/me", headers=customer_headers)
 
     assert answer.status_code == 200, answer.text
     me = answer.json()

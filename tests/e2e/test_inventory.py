@@ -12,7 +12,7 @@ import pytest
 from depot.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 
 from libs.stack import Fleet, unique
-from tests.e2e.helpers import Account, assert_error, bearer, login
+from tests.e2e.helpers import assert_error
 
 NewStock = Callable[..., str]
 
@@ -113,10 +113,10 @@ def test_listing_filters_and_pages(api: httpx.Client, admin_headers: dict, new_s
     assert [s["id"] for s in only_low["data"]] == [low]
 
 
-def test_inventory_needs_a_token_and_the_permission(api: httpx.Client, customer: Account, new_stock: NewStock):
+def test_inventory_needs_a_token_and_the_permission(api: httpx.Client, customer_headers: dict,
+                                                    new_stock: NewStock):
     product_id = new_stock()
 
     assert_error(api.get(f"/inventory/{product_id}"), 401, "No token provided")
-    customer_headers = bearer(login(api, customer.email)["accessToken"])
     assert api.get(f"/inventory/{product_id}", headers=customer_headers).status_code == 403
     assert adjust(api, customer_headers, product_id, quantity=1, type="SOLD").status_code == 403

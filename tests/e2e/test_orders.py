@@ -4,42 +4,15 @@ Idempotency-Key, cancelling, and who sees which order."""
 import uuid
 
 import httpx
-import pytest
 
 from libs.stack import poll_until, unique
-from tests.e2e.helpers import Account, assert_error, bearer, login, register
-
-ADDRESS = {"street": "1 Main St", "city": "Springfield", "postalCode": "12345", "country": "US"}
-CARD = {"cardNumber": "4111111111111111", "expiryMonth": 12, "expiryYear": 2030, "cvc": "123"}
-
-
-@pytest.fixture
-def customer_headers(api: httpx.Client, customer: Account) -> dict[str, str]:
-    return bearer(login(api, customer.email, customer.password)["accessToken"])
-
-
-def new_product(api: httpx.Client, admin_headers: dict, quantity: int = 100, price: str = "99.99") -> dict:
-    body = {"sku": unique("SKU").upper(), "name": "Order Widget", "description": "For orders.", "price": price,
-            "category": "Electronics", "initialQuantity": quantity}
-    answer = api.post("/products", json=body, headers=admin_headers)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def place(api: httpx.Client, headers: dict, product_id: str, quantity: int = 1, **extra) -> httpx.Response:
-    body = {"items": [{"productId": product_id, "quantity": quantity}], "shippingAddress": ADDRESS}
-    return api.post("/orders", json=body, headers={**headers, **extra})
-
-
-def pay(api: httpx.Client, headers: dict, order_id: str, details: dict = CARD, **extra) -> httpx.Response:
-    body = {"paymentMethod": "credit_card", "paymentDetails": details}
-    return api.post(f"/orders/{order_id}/pay", json=body, headers={**headers, **extra})
+from tests.e2e.helpers import ADDRESS, CARD, assert_error, pay, place, register, sign_in, stocked_product
 
 
 def test_the_reference_flow_commits_the_stock_as_soon_as_the_order_is_paid(
     api: httpx.Client, admin_headers: dict, customer_headers: dict
 ) -> None:
-    product = new_product(api, admin_headers, quantity=100, price="99.99")
+    product = stocked_product(api, admin_headers, quantity=100, price="99.99")
 
     created = place(api, customer_headers, product["id"], quantity=2)
     assert created.status_code == 201, created.text
@@ -68,7 +41,7 @@ def test_the_reference_flow_commits_the_stock_as_soon_as_the_order_is_paid(
 def test_a_declined_card_is_a_402_and_the_order_stays_pending(
     api: httpx.Client, admin_headers: dict, customer_headers: dict
 ) -> None:
-    product = new_product(api, admin_headers)
+    product = stocked_product(api, admin_headers)
     order = place(api, customer_headers, product["id"]).json()
 
     assert_error(pay(api, customer_headers, order["id"], {**CARD, "cardNumber": "4000000000000002"}),
@@ -80,7 +53,7 @@ def test_a_declined_card_is_a_402_and_the_order_stays_pending(
 
 
 def test_insufficient_stock_is_a_conflict(api: httpx.Client, admin_headers: dict, customer_headers: dict) -> None:
-    product = new_product(api, admin_headers, quantity=1)
+    product = stocked_product(api, admin_headers, quantity=1)
 
     assert_error(place(api, customer_headers, product["id"], quantity=2), 409,
                  f"Insufficient stock for product {product['id']}")
@@ -91,7 +64,7 @@ def test_insufficient_stock_is_a_conflict(api: httpx.Client, admin_headers: dict
 def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(
     api: httpx.Client, admin_headers: dict, customer_headers: dict
 ) -> None:
-    product = new_product(api, admin_headers)
+    product = stocked_product(api, admin_headers)
     key = {"Idempotency-Key": unique("create")}
 
     first, again = (place(api, customer_headers, product["id"], 2, **key) for _ in range(2))
@@ -110,7 +83,7 @@ def test_an_idempotency_key_replays_the_first_answer_and_refuses_another_body(
 def test_cancelling_releases_the_stock_and_cannot_happen_twice(
     api: httpx.Client, admin_headers: dict, customer_headers: dict
 ) -> None:
-    product = new_product(api, admin_headers, quantity=10)
+    product = stocked_product(api, admin_headers, quantity=10)
     order = place(api, customer_headers, product["id"], 4).json()
 
     cancelled = api.post(f"/orders/{order['id']}/cancel", json={"reason": "Changed my mind"}, headers=customer_headers)
@@ -125,10 +98,9 @@ def test_cancelling_releases_the_stock_and_cannot_happen_twice(
 def test_customers_see_their_own_orders_in_pages_and_staff_see_all(
     api: httpx.Client, admin_headers: dict, customer_headers: dict
 ) -> None:
-    product = new_product(api, admin_headers)
+    product = stocked_product(api, admin_headers)
     mine = [place(api, customer_headers, product["id"]).json() for _ in range(3)]
-    stranger = register(api)
-    stranger_headers = bearer(login(api, stranger.email, stranger.password)["accessToken"])
+    stranger_headers = sign_in(api, register(api))
 
     page = api.get("/orders", params={"page": 2, "limit": 2}, headers=customer_headers)
     assert page.status_code == 200, page.text
@@ -156,7 +128,7 @@ def test_bad_bodies_are_named(api: httpx.Client, customer_headers: dict) -> None
 def test_cancelling_a_paid_order_refunds_it_and_the_inventory_takes_the_stock_back(
     api: httpx.Client, admin_headers: dict, customer_headers: dict
 ) -> None:
-    product = new_product(api, admin_headers, quantity=10)
+    product = stocked_product(api, admin_headers, quantity=10)
     order = place(api, customer_headers, product["id"], 3).json()
     assert pay(api, customer_headers, order["id"]).status_code == 200
 

@@ -6,21 +6,13 @@ import uuid
 import httpx
 
 from libs.stack import unique
-from tests.e2e.helpers import Account, assert_error, bearer, login
-
-
-def create(api: httpx.Client, headers: dict, **fields) -> dict:
-    body = {"sku": unique("SKU").upper(), "name": "Plain Widget", "description": "A widget.", "price": "19.99",
-            **fields}
-    answer = api.post("/products", json=body, headers=headers)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
+from tests.e2e.helpers import assert_error, new_product
 
 
 def test_a_created_product_is_stocked_and_public(api: httpx.Client, admin_headers: dict) -> None:
     category = unique("Electronics")
-    product = create(api, admin_headers, name="Laptop", price=999.99, category=category, initialQuantity=10,
-                     weight=2000, images=["https://img.example.com/l.jpg"])
+    product = new_product(api, admin_headers, name="Laptop", price=999.99, category=category, initialQuantity=10,
+                          weight=2000, images=["https://img.example.com/l.jpg"])
 
     answer = api.get(f"/products/{product['id']}")  # no token: reads are public
 
@@ -46,16 +38,15 @@ def test_bad_bodies_and_parameters_are_named(api: httpx.Client, admin_headers: d
     assert_error(api.get("/products/not-a-uuid"), 400, ["Id must be a UUID"])
 
 
-def test_writes_need_a_token_and_a_permission(api: httpx.Client, customer: Account) -> None:
+def test_writes_need_a_token_and_a_permission(api: httpx.Client, customer_headers: dict) -> None:
     body = {"sku": "NOPE-1", "name": "X", "price": "1.00"}
-    customer_headers = bearer(login(api, customer.email)["accessToken"])
 
     assert_error(api.post("/products", json=body), 401, "No token provided")
     assert api.post("/products", json=body, headers=customer_headers).status_code == 403
 
 
 def test_a_duplicate_sku_is_a_conflict(api: httpx.Client, admin_headers: dict) -> None:
-    product = create(api, admin_headers)
+    product = new_product(api, admin_headers)
 
     answer = api.post("/products", json={"sku": product["sku"], "name": "Again", "price": "2.00"},
                       headers=admin_headers)
@@ -64,7 +55,7 @@ def test_a_duplicate_sku_is_a_conflict(api: httpx.Client, admin_headers: dict) -
 
 
 def test_etags_make_reads_cheap_and_writes_safe(api: httpx.Client, admin_headers: dict) -> None:
-    product = create(api, admin_headers)
+    product = new_product(api, admin_headers)
     url = f"/products/{product['id']}"
 
     assert api.get(url, headers={"If-None-Match": '"1"'}).status_code == 304
@@ -79,7 +70,7 @@ def test_etags_make_reads_cheap_and_writes_safe(api: httpx.Client, admin_headers
 
 
 def test_a_deleted_product_is_gone(api: httpx.Client, admin_headers: dict) -> None:
-    product = create(api, admin_headers)
+    product = new_product(api, admin_headers)
 
     assert api.delete(f"/products/{product['id']}", headers=admin_headers).status_code == 204
     assert_error(api.get(f"/products/{product['id']}"), 404, "Product not found")
@@ -89,7 +80,7 @@ def test_a_deleted_product_is_gone(api: httpx.Client, admin_headers: dict) -> No
 def test_search_with_facets(api: httpx.Client, admin_headers: dict) -> None:
     category = unique("Computers")
     for name, price in [("Gaming Laptop", "1200.00"), ("Laptop Stand", "45.00"), ("Monitor", "180.00")]:
-        create(api, admin_headers, name=name, price=price, category=category)
+        new_product(api, admin_headers, name=name, price=price, category=category)
 
     answer = api.get("/products", params={"search": "lapptop", "category": category, "sort": "price_asc"})
 

@@ -9,23 +9,16 @@ import time
 from datetime import date
 
 import httpx
-import pytest
 
 from libs.stack import poll_until
 from services.shipping.settings import Settings as ShippingSettings
-from tests.e2e.helpers import Account, assert_error, bearer, login, register
-from tests.e2e.test_orders import new_product, pay, place
+from tests.e2e.helpers import Account, assert_error, pay, place, register, sign_in, stocked_product
 
 EVENT_TIMEOUT = 60.0  # the consumers of a fresh fleet join their groups first
 
 
-@pytest.fixture
-def customer_headers(api: httpx.Client, customer: Account) -> dict[str, str]:
-    return bearer(login(api, customer.email, customer.password)["accessToken"])
-
-
 def paid_order(api: httpx.Client, admin_headers: dict, customer_headers: dict) -> dict:
-    product = new_product(api, admin_headers, quantity=100, price="99.99")
+    product = stocked_product(api, admin_headers, quantity=100, price="99.99")
     order = place(api, customer_headers, product["id"], quantity=2)
     assert order.status_code == 201, order.text
     paid = pay(api, customer_headers, order.json()["id"])
@@ -110,8 +103,7 @@ def test_only_staff_move_shipments_and_customers_see_only_theirs(
 
     assert_error(move(api, customer_headers, shipment["id"], "PICKED_UP"), 403, "Missing permission shipping:manage")
     assert_error(api.get("/shipments"), 401, "No token provided")
-    stranger = register(api)
-    other = bearer(login(api, stranger.email, stranger.password)["accessToken"])
+    other = sign_in(api, register(api))
     assert_error(api.get(f"/shipments/{shipment['id']}", headers=other), 404, f"Shipment {shipment['id']} not found")
     assert api.get("/shipments", params={"orderId": order["id"]}, headers=other).json()["total"] == 0
 

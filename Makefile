@@ -7,7 +7,7 @@ SITE := $(VENV)/lib/python3.11/site-packages
 PROTOS := $(shell find protos -name '*.proto')
 STUBS := $(PROTOS:.proto=_pb2.py)
 
-.PHONY: dev test test-unit lint protos bench system-deps lock clean
+.PHONY: dev test test-unit lint protos bench replay-dlq system-deps lock clean
 
 ## The Python environment, built from the lock file; rebuilt when the lock changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -41,7 +41,11 @@ lint: protos
 	cd protos && ../$(VENV)/bin/buf lint
 
 bench: protos
-	$(PY) -m bench
+	$(PY) -m bench $(ARGS)
+
+## Send dead-lettered events back to their topics, e.g. make replay-dlq ARGS="--topic depot.order".
+replay-dlq: protos
+	$(PY) -m libs.events.replay_dlq $(ARGS)
 
 ## Re-resolve the pinned set after editing pyproject.toml.
 lock:

@@ -90,7 +90,8 @@ class LocalStack:
         self._postgres = Child("postgres", [], self.log_dir / "postgres.log",
                                user=self._pg_user, stop_signal=signal.SIGINT)
         self._redis = Child("redis", [], self.log_dir / "redis.log")
-        self._kafka = Child("kafka", [], self.log_dir / "kafka.log")
+        # Tansu keeps everything in memory and lingers ~5 s on SIGTERM: nothing is lost by killing it.
+        self._kafka = Child("kafka", [], self.log_dir / "kafka.log", stop_signal=signal.SIGKILL)
 
     # -- addresses -------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool, text
 
-MIGRATION_LOCK_KEY = 0x6465706F74  # 'depot'
+MIGRATION_LOCK_KEY = 0x6D696772617465  # 'migrate'; distinct from the relay's lock
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:

@@ -8,17 +8,35 @@ Search is case-insensitive over name, description and sku, in two steps:
      (`name %> q`, GIN-indexed: "lapptop" finds "Laptop"). Checking it costs ~100 times a word
      match per row, which PostgreSQL's planner does not know (it would scan the whole table), hence
      the planner hint below, and why it is not part of step 1.
-A page and its facets are two statements: the page's ids in sort order (an index walk when nothing is
-searched), and the total, price buckets and top categories over one materialized pass of the matches.
+One statement makes one materialized pass over the matches for the total, the price buckets, the top
+categories and, when searching, the ranked page (ranking needs every match anyway); without a search
+the page is an index walk of its own. Statements are built once per shape (which filters, which
+sort) with bind parameters, since building SQLAlchemy expressions costs more CPU than running them.
 """
 
 import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Numeric,
+    RowMapping,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.product import repository
@@ -53,70 +71,52 @@ class ProductQuery:
 
 @dataclass(frozen=True)
 class Found:
-    products: list[Product]
+    products: list[RowMapping]  # repository.read_products rows, in the page's order
     total: int
     price_buckets: list[tuple[str, Decimal | None, Decimal | None, int]]
     categories: list[tuple[uuid.UUID, str, str, int]]
 
 
 @dataclass(frozen=True)
-class _Match:
-    condition: ColumnElement[bool]
-    rank: ColumnElement
+class _Shape:
+    """What a statement depends on besides its parameter values."""
+
+    match: str | None  # "words", "sku" (no word in the text), "similar" or None (no search)
+    category: bool
+    min_price: bool
+    max_price: bool
+    in_stock: bool
+    keys: tuple[tuple[str, bool], ...]  # (column, descending)
 
 
-def _words(search: str) -> ColumnElement | None:
-    """Every word of the text, each as a prefix: `to_tsquery('english', 'gam:* & lapt:*')`. Built from
-    words only, so no input is a tsquery syntax error."""
-    words = WORD.findall(search)[:MAX_WORDS]
-    return func.to_tsquery("english", " & ".join(f"{w}:*" for w in words)) if words else None
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _word_match(search: str) -> _Match:
-    in_sku = Product.sku.ilike(f"%{_escape_like(search)}%", escape="\\")
-    query = _words(search)
-    if query is None:
-        return _Match(in_sku, func.similarity(search, Product.name))
+SEARCH = bindparam("search", type_=String)
+WORDS = func.to_tsquery("english", bindparam("words", type_=String))
+IN_SKU = Product.sku.ilike(bindparam("pattern", type_=String), escape="\\")
+MATCHES = {
     # Normalization 2 divides by the document's length: "Laptop" ranks above "Laptop Sleeve".
-    return _Match(or_(Product.search_vector.op("@@")(query), in_sku), func.ts_rank_cd(Product.search_vector, query, 2))
+    "words": (or_(Product.search_vector.op("@@")(WORDS), IN_SKU), func.ts_rank_cd(Product.search_vector, WORDS, 2)),
+    "sku": (IN_SKU, func.similarity(SEARCH, Product.name)),
+    "similar": (Product.name.op("%>")(SEARCH),
+                func.word_similarity(SEARCH, Product.name) + func.similarity(SEARCH, Product.name)),
+}
 
 
-def _similar_name(search: str) -> _Match:
-    return _Match(Product.name.op("%>")(search),
-                  func.word_similarity(search, Product.name) + func.similarity(search, Product.name))
-
-
-def _filters(query: ProductQuery, match: _Match | None) -> list[ColumnElement[bool]]:
-    conditions = [Product.deleted_at.is_(None), Product.status == query.status]
-    if match is not None:
-        conditions.append(match.condition)
-    if query.category_ids is not None:
-        conditions.append(Product.category_ids.overlap(list(query.category_ids)))
-    if query.min_price is not None:
-        conditions.append(Product.price >= query.min_price)
-    if query.max_price is not None:
-        conditions.append(Product.price <= query.max_price)
-    if query.in_stock is not None:
-        conditions.append(Product.in_stock.is_(query.in_stock))
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    conditions = [Product.deleted_at.is_(None), Product.status == bindparam("status", type_=String)]
+    if shape.match is not None:
+        conditions.append(MATCHES[shape.match][0])
+    if shape.category:
+        conditions.append(Product.category_ids.overlap(bindparam("category_ids", type_=ARRAY(UUID(as_uuid=True)))))
+    if shape.min_price:
+        conditions.append(Product.price >= bindparam("min_price", type_=Numeric(12, 2)))
+    if shape.max_price:
+        conditions.append(Product.price <= bindparam("max_price", type_=Numeric(12, 2)))
+    if shape.in_stock:
+        conditions.append(Product.in_stock == bindparam("in_stock", type_=Boolean))
     return conditions
 
 
-def _sort_keys(query: ProductQuery, match: _Match | None) -> list[tuple[str, bool]]:
-    """(column name, descending) pairs; the id last so that pages never overlap."""
-    if query.sort == "relevance" and match is not None:
-        return [("rank", True), ("created_at", True), ("id", False)]
-    sort = "newest" if query.sort == "relevance" else query.sort
-    column = {"newest": "created_at", "price_asc": "price", "price_desc": "price", "name_asc": "name",
-              "name_desc": "name"}[sort]
-    descending = sort in ("newest", "price_desc", "name_desc")
-    return [(column, descending), ("id", descending)]
-
-
-def _order(columns, keys: list[tuple[str, bool]]) -> list:
+def _order(columns, keys: tuple[tuple[str, bool], ...]) -> list:
     return [columns[name].desc() if descending else columns[name].asc() for name, descending in keys]
 
 
@@ -129,28 +129,16 @@ def _bucket(price: ColumnElement, low: Decimal | None, high: Decimal | None) -> 
     return and_(*bounds)
 
 
-async def find_products(session: AsyncSession, query: ProductQuery) -> Found:
-    # psycopg prepares a statement run 5 times; PostgreSQL may then reuse one generic plan for every
-    # search text and bound, which is blind to how selective they are (seconds instead of milliseconds).
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    if not query.search:
-        return await _find(session, query, None)
-    found = await _find(session, query, _word_match(query.search))
-    if found.total or len(query.search) < 3:  # a trigram needs 3 characters
-        return found
-    # The planner would check `%>` on every row instead of walking its index (see the module's doc).
-    await session.execute(text("SET LOCAL enable_seqscan = off"))
-    return await _find(session, query, _similar_name(query.search))
+LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
 
 
-async def _find(session: AsyncSession, query: ProductQuery, match: _Match | None) -> Found:
-    """One pass over the matches for the counts and, when searching, the page too (ranking needs every
-    match anyway); without a search the page is an index walk of its own."""
-    conditions = _filters(query, match)
-    keys = _sort_keys(query, match)
+@lru_cache(maxsize=512)
+def _statements(shape: _Shape) -> tuple[Select, Select | None]:
+    """The facets statement (with the page's ids when searching) and, without a search, the page's."""
+    conditions = _conditions(shape)
     columns = [Product.id, Product.price, Product.category_ids]
-    if match is not None:
-        columns += [match.rank.label("rank"), Product.created_at, Product.name]
+    if shape.match is not None:
+        columns += [MATCHES[shape.match][1].label("rank"), Product.created_at, Product.name]
     matched = select(*columns).where(*conditions).cte("matched").prefix_with("MATERIALIZED")
     counts = select(
         func.count().label("total"),
@@ -167,31 +155,69 @@ async def _find(session: AsyncSession, query: ProductQuery, match: _Match | None
     categories = select(func.json_agg(aggregate_order_by(
         func.json_build_array(top.c.id, top.c.name, top.c.slug, top.c.n), top.c.n.desc(), top.c.name,
     ))).scalar_subquery()
-    offset = (query.page - 1) * query.page_size
     wanted = [counts, categories.label("categories")]
-    if match is not None:
-        page = select(matched).order_by(*_order(matched.c, keys)).limit(query.page_size).offset(offset).subquery()
-        wanted.append(select(func.array_agg(aggregate_order_by(page.c.id, *_order(page.c, keys))))
-                      .scalar_subquery().label("page"))
-    row = (await session.execute(select(*wanted))).one()
+    if shape.match is None:
+        page = select(Product.id).where(*conditions).order_by(*_order(Product.__table__.c, shape.keys))
+        return select(*wanted), page.limit(LIMIT).offset(OFFSET)
+    ranked = select(matched).order_by(*_order(matched.c, shape.keys)).limit(LIMIT).offset(OFFSET).subquery()
+    wanted.append(select(func.array_agg(aggregate_order_by(ranked.c.id, *_order(ranked.c, shape.keys))))
+                  .scalar_subquery().label("page"))
+    return select(*wanted), None
+
+
+def _sort_keys(query: ProductQuery, searching: bool) -> tuple[tuple[str, bool], ...]:
+    """The id last, so that pages never overlap."""
+    if query.sort == "relevance" and searching:
+        return ("rank", True), ("created_at", True), ("id", False)
+    sort = "newest" if query.sort == "relevance" else query.sort
+    column = {"newest": "created_at", "price_asc": "price", "price_desc": "price", "name_asc": "name",
+              "name_desc": "name"}[sort]
+    descending = sort in ("newest", "price_desc", "name_desc")
+    return (column, descending), ("id", descending)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def find_products(session: AsyncSession, query: ProductQuery) -> Found:
+    # psycopg prepares a statement run 5 times; PostgreSQL may then reuse one generic plan for every
+    # search text and bound, which is blind to how selective they are (seconds instead of milliseconds).
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    params = {"status": query.status, "category_ids": list(query.category_ids or ()), "min_price": query.min_price,
+              "max_price": query.max_price, "in_stock": query.in_stock, "limit": query.page_size,
+              "offset": (query.page - 1) * query.page_size}
+    if not query.search:
+        return await _find(session, query, None, params)
+    # Every word of the text as a prefix, `gam:* & lapt:*`: built from words only, so that no input
+    # is a tsquery syntax error.
+    words = WORD.findall(query.search)[:MAX_WORDS]
+    params |= {"search": query.search, "words": " & ".join(f"{w}:*" for w in words),
+               "pattern": f"%{_escape_like(query.search)}%"}
+    found = await _find(session, query, "words" if words else "sku", params)
+    if found.total or len(query.search) < 3:  # a trigram needs 3 characters
+        return found
+    # The planner would check `%>` on every row instead of walking its index (see the module's doc).
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    return await _find(session, query, "similar", params)
+
+
+async def _find(session: AsyncSession, query: ProductQuery, match: str | None, params: dict) -> Found:
+    shape = _Shape(match=match, category=query.category_ids is not None, min_price=query.min_price is not None,
+                   max_price=query.max_price is not None, in_stock=query.in_stock is not None,
+                   keys=_sort_keys(query, match is not None))
+    facets, page = _statements(shape)
+    row = (await session.execute(facets, params)).one()
     total, *bucket_counts = row[:1 + len(PRICE_BUCKETS)]
-    if match is not None:
+    if page is None:
         ids = row.page or []
-    elif total > offset:
-        ids = (await session.execute(
-            select(Product.id).where(*conditions).order_by(*_order(Product.__table__.c, keys))
-            .limit(query.page_size).offset(offset)
-        )).scalars().all()
     else:
-        ids = []
-    by_id = {p.id: p for p in await repository.get_products(session, ids)} if ids else {}
-    products = [by_id[i] for i in ids if i in by_id]
-    top_categories = row.categories
+        ids = (await session.execute(page, params)).scalars().all() if total > params["offset"] else []
+    by_id = {product["id"]: product for product in await repository.read_products(session, ids)} if ids else {}
     return Found(
-        products=products,
+        products=[by_id[i] for i in ids if i in by_id],
         total=total,
         price_buckets=[(label, low, high, count)
                        for (label, low, high), count in zip(PRICE_BUCKETS, bucket_counts, strict=True)],
-        categories=[(uuid.UUID(i), name, slug, n) for i, name, slug, n in top_categories or ()],
+        categories=[(uuid.UUID(i), name, slug, n) for i, name, slug, n in row.categories or ()],
     )
-

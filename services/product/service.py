@@ -96,8 +96,7 @@ class ProductService:
 
     async def _read(self, product_id: uuid.UUID) -> ProductView | None:
         async with self._sessions() as session:
-            product = await repository.get_product(session, product_id)
-            return ProductView.of(product) if product else None
+            return await _view(session, product_id)
 
     async def get_products(self, product_ids: list[str]) -> list[ProductView]:
         """In the order asked for; unknown and deleted ids are left out."""
@@ -105,7 +104,7 @@ class ProductService:
             raise InvalidArgument.field("ids", "At most 500 ids per call")
         ids = [require_uuid(value, f"ids[{i}]", "Product id must be a UUID") for i, value in enumerate(product_ids)]
         async with self._sessions() as session:
-            found = {p.id: ProductView.of(p) for p in await repository.get_products(session, set(ids))}
+            found = {row["id"]: ProductView.of(row) for row in await repository.read_products(session, set(ids))}
         return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     async def list_products(self, request: ListRequest) -> ProductPage:
@@ -182,7 +181,8 @@ class ProductService:
                 variants=catalog.variants_of(fields.variants),
             )
             catalog.set_categories(product, await catalog.resolve_categories(session, fields.categories))
-            view = ProductView.of(await repository.add_product(session, product))
+            await repository.add_product(session, product)
+            view = await _view(session, product.id)
             await add_event(
                 session, topic=TOPIC, key=str(view.id), event_type="product.created", source=SOURCE,
                 payload=events_pb2.ProductCreated(
@@ -221,10 +221,11 @@ class ProductService:
                 raise AlreadyExists("Product with this SKU already exists")
             changed = await catalog.apply_changes(session, product, fields, set(paths), price)
             if not changed:
-                return ProductView.of(product), False
+                return await _view(session, pid), False
             product.version += 1
             product.updated_at = func.now()
-            view = ProductView.of(await repository.get_product(session, pid, reload=True))
+            await session.flush()
+            view = await _view(session, pid)
             await add_event(
                 session, topic=TOPIC, key=str(pid), event_type="product.updated", source=SOURCE,
                 payload=events_pb2.ProductUpdated(product=messages.product_message(view), changed_fields=changed,
@@ -343,3 +344,8 @@ def _load_tree(raw: bytes) -> tuple[CategoryView, ...]:
 
 
 _TREE = TypeAdapter(tuple[CategoryView, ...])
+
+
+async def _view(session: AsyncSession, product_id: uuid.UUID) -> ProductView | None:
+    rows = await repository.read_products(session, [product_id])
+    return ProductView.of(rows[0]) if rows else None

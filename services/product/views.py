@@ -1,8 +1,10 @@
 """What the use cases answer with: plain read models, detached from the session and cheap to cache as JSON."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -53,18 +55,9 @@ class ProductView(_View):
     updated_at: datetime
 
     @classmethod
-    def of(cls, product: models.Product) -> "ProductView":
-        return cls(
-            id=product.id, sku=product.sku, name=product.name, description=product.description,
-            price=product.price, status=product.status,
-            categories=tuple(CategoryView.of(c) for c in product.categories),
-            variants=tuple(
-                VariantView(id=v.id, sku=v.sku, name=v.name, attributes=v.attributes, price=v.price)
-                for v in product.variants
-            ),
-            image_urls=tuple(product.image_urls), weight_grams=product.weight_grams, in_stock=product.in_stock,
-            version=product.version, created_at=product.created_at, updated_at=product.updated_at,
-        )
+    def of(cls, row: Mapping[str, Any]) -> "ProductView":
+        """From a row of repository.read_products (categories and variants as decoded JSON)."""
+        return cls.model_validate(dict(row))
 
 
 class CategoryCount(_View):

@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from libs.db import create_engine, session_factory
 from libs.events.consumer import EventConsumer
@@ -20,7 +22,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def build(settings: Settings) -> Wiring:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    # A cache answers from the database when Redis is away, so it does not retry with back-off.
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5,
+                           retry=Retry(NoBackoff(), retries=0))
     inventory = InventoryClient(settings.inventory_addr, timeout_seconds=settings.inventory_timeout_seconds)
     service = ProductService(
         sessions, redis, inventory,

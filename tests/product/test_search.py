@@ -7,8 +7,8 @@ from depot.product.v1 import product_pb2
 
 from libs.errors import FieldViolation
 from libs.stack import unique
+from tests.grpc_helpers import fails
 from tests.product.conftest import ProductApp
-from tests.user.errors import fails
 
 
 async def _catalog(app: ProductApp, *items: tuple[str, str], **fields) -> tuple[str, list[product_pb2.Product]]:

@@ -16,21 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from gateway.backends import BACKENDS
-from libs.stack import SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD, SERVICES, Fleet, LocalStack, StackPorts
-from libs.stack.local import PG_BIN
+from bench._common import private_fleet, process_cpu
+from libs.stack import SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD, LocalStack
 from libs.stack.process import Child, free_ports, port_open
 
 log = logging.getLogger("bench.catalog")
@@ -116,51 +113,10 @@ class Result:
                 f"CPU ms/request: {cpu}")
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """utime + stime of these processes, those that are gone counting for nothing."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def _processes() -> list[tuple[int, str, str, int]]:
-    """(pid, NUL-separated command line, NUL-separated environment, parent pid) of every process."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            found.append((int(proc.name), (proc / "cmdline").read_text(), "\0" + (proc / "environ").read_text(),
-                          int((proc / "stat").read_text().rpartition(")")[2].split()[1])))
-        except (OSError, ValueError):
-            continue
-    return found
-
-
-def pid_of(module: str, variable: str, value: int) -> Callable[[], list[int]]:
-    """The `python -m <module>` process started with <variable>=<value> (its port): other fleets may run
-    the same module on this machine."""
-    for pid, cmdline, environ, _ in _processes():
-        if f"-m\0{module}\0" in cmdline and f"\0{variable}={value}\0" in environ:
-            return lambda: [pid]
-    raise LookupError(f"no process python -m {module} with {variable}={value}")
-
-
-def postgres_of(port: int) -> Callable[[], list[int]]:
-    """The PostgreSQL server listening on `port` with its backends, which come and go with the pools."""
-    [server] = [pid for pid, cmdline, _, _ in _processes() if cmdline.startswith(str(PG_BIN / "postgres") + "\0")
-                and f"\0-p\0{port}\0" in cmdline]
-    return lambda: [server, *(pid for pid, _, _, parent in _processes() if parent == server)]
-
-
 def wrk(name: str, url: str, *, connections: int, seconds: float, script: str = "",
-        headers: dict[str, str] | None = None, processes: dict[str, Callable[[], list[int]]] | None = None
-        ) -> Result:
-    processes = processes or {}
-    before = {label: cpu_seconds(pids()) for label, pids in processes.items()}
+        headers: dict[str, str] | None = None, processes: tuple[str, ...] = ()) -> Result:
+    """`processes`: the names (as bench._common.process_cpu has them) whose CPU per request to report."""
+    before = process_cpu()
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script + WRK_REPORT)
         lua.flush()
@@ -168,8 +124,8 @@ def wrk(name: str, url: str, *, connections: int, seconds: float, script: str = 
                 "-s", lua.name, *(a for k, v in (headers or {}).items() for a in ("-H", f"{k}: {v}")), url]
         output = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     report = json.loads(output.strip().splitlines()[-1])
-    cpu = {label: (cpu_seconds(pids()) - before[label]) * 1000 / max(report["requests"], 1)
-           for label, pids in processes.items()}
+    after = process_cpu()
+    cpu = {label: (after[label] - before[label]) * 1000 / max(report["requests"], 1) for label in processes}
     return Result(name, connections, report["requests"] / report["seconds"], report["p50"] / 1000,
                   report["p95"] / 1000, report["p99"] / 1000, report["errors"] + report["non2xx"], cpu)
 
@@ -189,6 +145,7 @@ def seed(stack: LocalStack, count: int) -> None:
 # -- the bare chain ------------------------------------------------------------------------------
 
 ECHO_METHOD = "/bench.Echo/Echo"
+ECHO = "bench.catalog"  # the echo server and app, both `python -m bench.catalog`, as process_cpu names them
 
 
 async def _serve_echo(port: int) -> None:
@@ -244,55 +201,41 @@ def start_bare_chain(data_dir: Path) -> tuple[list[Child], str]:
 def run(products: int, seconds: float, connections: int, search_connections: int) -> dict:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    data_dir = Path(tempfile.mkdtemp(prefix="depot-bench-catalog-"))
-    data_dir.chmod(0o755)  # the postgres account must enter it
-    stack = LocalStack(data_dir, StackPorts.free(), durable=False)
-    ports = free_ports(len(SERVICES) + 1)
-    fleet = Fleet(stack, data_dir / "fleet", service_ports=dict(zip(SERVICES, ports, strict=False)),
-                  gateway_port=ports[-1], seed_admin=True)
-    # The gateway is healthy once the services it routes to are (as in tests/e2e).
-    fleet.services = [name for name in fleet.services if name in {b.name for b in BACKENDS}]
     chain: list[Child] = []
-    try:
-        stack.start()
-        fleet.migrate()
-        seed(stack, products)
-        fleet.start()
-        chain, bare_url = start_bare_chain(data_dir)
-        with httpx.Client(base_url=f"{fleet.url}/api", timeout=30) as api:
-            token = api.post("/auth/login", json={"email": SEED_ADMIN_EMAIL, "password": SEED_ADMIN_PASSWORD})
-            headers = {"Authorization": f"Bearer {token.json()['accessToken']}"}
-            created = api.post("/products", headers=headers, json={
-                "sku": "BENCH-GET", "name": "Benchmark Laptop", "price": "999.00", "category": "Bench category 1",
-                "initialQuantity": 5, "description": "The product every GET reads."})
-            created.raise_for_status()
-            product_url = f"{fleet.url}/api/products/{created.json()['id']}"
-            api.get(product_url).raise_for_status()  # now in the cache
-        warm = min(2.0, seconds)
-        echo = {"app": lambda: [chain[1].proc.pid], "grpc": lambda: [chain[0].proc.pid]}
-        depot = {"gateway": pid_of("gateway", "DEPOT_GATEWAY_PORT", fleet.gateway_port),
-                 "product": pid_of("services.product", "DEPOT_PRODUCT_GRPC_PORT", fleet.service_ports["product"]),
-                 "postgres": postgres_of(stack.ports.postgres)}
-        wrk("warm-up", f"{bare_url}/echo/warm", connections=connections, seconds=warm)
-        bare = wrk("bare FastAPI → grpc.aio echo", f"{bare_url}/echo/{'x' * 36}", connections=connections,
-                   seconds=seconds, processes=echo)
-        wrk("warm-up", product_url, connections=connections, seconds=warm, headers=headers)
-        cached = wrk("GET /api/products/{id} (cached)", product_url, connections=connections, seconds=seconds,
-                     headers=headers, processes=depot)
-        words = ", ".join(f"'{w}'" for w in [*NOUNS, *TYPOS])
-        search = wrk(f"search over {products} products (uncached)", fleet.url, connections=search_connections,
-                     seconds=seconds, script=SEARCH_REQUESTS % words, processes=depot)
-    finally:
-        for child in chain:
-            child.stop()
-        fleet.stop()
-        stack.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with private_fleet("depot-bench-catalog-") as fleet:
+        try:
+            seed(fleet.stack, products)
+            chain, bare_url = start_bare_chain(fleet.data_dir)
+            with httpx.Client(base_url=f"{fleet.url}/api", timeout=30) as api:
+                token = api.post("/auth/login", json={"email": SEED_ADMIN_EMAIL, "password": SEED_ADMIN_PASSWORD})
+                headers = {"Authorization": f"Bearer {token.json()['accessToken']}"}
+                created = api.post("/products", headers=headers, json={
+                    "sku": "BENCH-GET", "name": "Benchmark Laptop", "price": "999.00",
+                    "category": "Bench category 1", "initialQuantity": 5,
+                    "description": "The product every GET reads."})
+                created.raise_for_status()
+                product_url = f"{fleet.url}/api/products/{created.json()['id']}"
+                api.get(product_url).raise_for_status()  # now in the cache
+            warm = min(2.0, seconds)
+            depot = ("gateway", "product", "postgres")
+            wrk("warm-up", f"{bare_url}/echo/warm", connections=connections, seconds=warm)
+            bare = wrk("bare FastAPI → grpc.aio echo", f"{bare_url}/echo/{'x' * 36}", connections=connections,
+                       seconds=seconds, processes=(ECHO,))
+            wrk("warm-up", product_url, connections=connections, seconds=warm, headers=headers)
+            cached = wrk("GET /api/products/{id} (cached)", product_url, connections=connections,
+                         seconds=seconds, headers=headers, processes=depot)
+            words = ", ".join(f"'{w}'" for w in [*NOUNS, *TYPOS])
+            search = wrk(f"search over {products} products (uncached)", fleet.url,
+                         connections=search_connections, seconds=seconds, script=SEARCH_REQUESTS % words,
+                         processes=depot)
+        finally:
+            for child in chain:
+                child.stop()
     ratio = cached.rps / bare.rps
     print()
     for result in (bare, cached, search):
         print(result.line())
-    cpu_ratio = sum(bare.cpu_ms.values()) / (cached.cpu_ms["gateway"] + cached.cpu_ms["product"])
+    cpu_ratio = bare.cpu_ms[ECHO] / (cached.cpu_ms["gateway"] + cached.cpu_ms["product"])
     print(f"\ncached GET / bare chain: {ratio:.0%} of its rps (target ≥ 60 %), p99 {cached.p99_ms:.1f} ms "
           f"(target < 50 ms); search p95 {search.p95_ms:.1f} ms (target < 100 ms)")
     print(f"bare chain CPU / cached GET CPU per request: {cpu_ratio:.0%} (the rps ratio a CPU-bound machine allows)")
@@ -302,7 +245,7 @@ def run(products: int, seconds: float, connections: int, search_connections: int
     return figures
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench catalog", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("echo-server").add_argument("port", type=int)
@@ -327,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
         logging.getLogger("httpx").setLevel(logging.WARNING)
         run(args.products, args.seconds, args.connections, args.search_connections)
+    return 0
 
 
 if __name__ == "__main__":

@@ -84,6 +84,16 @@ def machine_cpu() -> float:
     return (sum(fields) - idle) / TICKS
 
 
+def database_transactions(dsn: str) -> dict[str, int]:
+    """Transactions ended so far (committed or rolled back) in each Depot database of a PostgreSQL server.
+    A busy backend reports its counts at most once a second: figures over a run are within about that."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        return dict(conn.execute("SELECT datname, xact_commit + xact_rollback FROM pg_stat_database "
+                                 "WHERE datname LIKE 'depot\\_%'").fetchall())
+
+
 def _stat(path: Path) -> tuple[int, int, int]:
     """(parent pid, utime + stime, cutime + cstime) in clock ticks; the name may hold spaces and ")"."""
     fields = path.read_text().rpartition(")")[2].split()

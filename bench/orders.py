@@ -32,7 +32,7 @@ from datetime import datetime
 
 import httpx
 
-from bench._common import machine_cpu, private_fleet, process_cpu
+from bench._common import database_transactions, machine_cpu, private_fleet, process_cpu
 from libs.stack import SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD, apoll_until, unique
 
 RATE_TARGET = 150.0  # orders/s created and paid
@@ -62,6 +62,22 @@ class Tally:
     scarce: Counter = field(default_factory=Counter)  # status of the scarce product's orders
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The counters whose differences over the load say what it cost, and to whom."""
+
+    at: float
+    load: tuple[float, float, float]
+    cpu: dict[str, float]  # seconds per process of this bench (see bench._common.process_cpu)
+    machine: float  # busy CPU seconds, everybody's
+    transactions: dict[str, int]  # per database, with a private fleet only
+
+    @classmethod
+    def take(cls, dsn: str | None) -> Snapshot:
+        return cls(time.monotonic(), os.getloadavg(), process_cpu(), machine_cpu(),
+                   database_transactions(dsn) if dsn else {})
+
+
 @dataclass
 class Shop:
     products: dict[str, int]  # product id → initial stock, the scarce one included
@@ -79,12 +95,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--base-url", help="a running gateway (with the seeded admin) instead of a private fleet")
     args = parser.parse_args(argv)
     if args.base_url:
-        return asyncio.run(_bench(args.base_url.rstrip("/"), args))
+        return asyncio.run(_bench(args.base_url.rstrip("/"), args, dsn=None))
     with private_fleet("depot-bench-orders-") as fleet:
-        return asyncio.run(_bench(fleet.url, args))
+        return asyncio.run(_bench(fleet.url, args, dsn=fleet.stack.dsn()))
 
 
-async def _bench(url: str, args: argparse.Namespace) -> int:
+async def _bench(url: str, args: argparse.Namespace, dsn: str | None) -> int:
+    """With `dsn` (a private fleet's PostgreSQL), the transactions per order of each database are shown."""
     limits = httpx.Limits(max_connections=args.concurrency + 2, max_keepalive_connections=args.concurrency + 2)
     async with httpx.AsyncClient(base_url=f"{url}/api", timeout=30, limits=limits) as api:
         admin = await _sign_in(api, SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD)
@@ -92,21 +109,19 @@ async def _bench(url: str, args: argparse.Namespace) -> int:
         print(f"{args.concurrency} workers × {args.duration:g} s against {url}: {len(shop.customers)} customers, "
               f"{PRODUCTS} products × {args.stock} units + 1 scarce × {SCARCE_STOCK}", flush=True)
         warm = await _warm_up(api, admin, shop)
-        load_before, cpu_before, machine_before = os.getloadavg(), process_cpu(), machine_cpu()
+        before = Snapshot.take(dsn)
         tally = Tally(paid_units=Counter(warm.paid_units))  # units only: the figures are the load's
-        began = time.monotonic()
-        deadline = began + args.duration
+        deadline = time.monotonic() + args.duration
         await asyncio.gather(*(_worker(api, shop, tally, shop.customers[i % len(shop.customers)], deadline, i)
                                for i in range(args.concurrency)))
-        elapsed = time.monotonic() - began
-        cpu = {name: seconds - cpu_before.get(name, 0.0) for name, seconds in process_cpu().items()}
-        machine, load_after = machine_cpu() - machine_before, os.getloadavg()
+        after = Snapshot.take(dsn)
+        elapsed = after.at - before.at
         rate_ok, latency_ok = _report_load(tally, elapsed)
         orders = [o for found in await asyncio.gather(*(_pages(api, admin, "/orders", c) for c in shop.customer_ids))
                   for o in found]
         stock_ok = await _check_stock(api, admin, shop, tally, orders)
         shipped_ok = await _check_shipments(api, admin, shop, tally, {o["id"] for o in orders if o["status"] in SOLD})
-    _report_cpu(cpu, machine, elapsed, len(tally.paid_at), load_before, load_after)
+    _report_usage(before, after, len(tally.paid_at))
     met = rate_ok and latency_ok and stock_ok and shipped_ok
     print(f"\ntargets {'met' if met else 'NOT met'}: rate {_mark(rate_ok)}, p99 {_mark(latency_ok)}, "
           f"zero oversell {_mark(stock_ok)}, one shipment within {SHIPMENT_TARGET:g} s {_mark(shipped_ok)}")
@@ -319,19 +334,24 @@ async def _check_shipments(api: httpx.AsyncClient, admin: dict[str, str], shop: 
 
 # -- profile ---------------------------------------------------------------------------------------
 
-def _report_cpu(cpu: dict[str, float], machine: float, elapsed: float, orders: int,
-                load_before: tuple[float, ...], load_after: tuple[float, ...]) -> None:
-    cores = os.cpu_count() or 1
-    ours = sum(cpu.values())
+def _report_usage(before: Snapshot, after: Snapshot, orders: int) -> None:
+    elapsed, cores = after.at - before.at, os.cpu_count() or 1
+    cpu = {name: seconds - before.cpu.get(name, 0.0) for name, seconds in after.cpu.items()}
+    machine, ours = after.machine - before.machine, sum(cpu.values())
     print(f"\nCPU during the load ({elapsed:.1f} s × {cores} cores = {elapsed * cores:.1f} s available): machine "
-          f"busy {machine:.1f} s, this bench and its fleet {ours:.1f} s, others {max(0.0, machine - ours):.1f} s")
+          f"busy {machine:.1f} s, this bench and its fleet {ours:.1f} s"
+          f"{f' ({ours * 1000 / orders:.0f} ms per order)' if orders else ''}, others {max(0.0, machine - ours):.1f} s")
     if len(cpu) == 1:
         print("(the fleet behind --base-url is not this bench's child: only the bench's own CPU is known)")
     for name, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
         per_order = f"{seconds * 1000 / orders:6.2f} ms/order" if orders else ""
         print(f"  {name:<14} {seconds:6.1f} s  {seconds / elapsed:4.0%} of a core  {per_order}")
-    print(f"load average (1, 5, 15 min): before {' '.join(f'{v:.2f}' for v in load_before)}, "
-          f"after {' '.join(f'{v:.2f}' for v in load_after)}")
+    if after.transactions and orders:
+        ended = {name: count - before.transactions.get(name, 0) for name, count in after.transactions.items()}
+        print("PostgreSQL transactions per order (within ±1 s of statistics): " + ", ".join(
+            f"{name} {count / orders:.1f}" for name, count in sorted(ended.items(), key=lambda item: -item[1])))
+    print(f"load average (1, 5, 15 min): before {' '.join(f'{v:.2f}' for v in before.load)}, "
+          f"after {' '.join(f'{v:.2f}' for v in after.load)}")
 
 
 def _percentile(values: list[float], percent: int) -> float:

@@ -30,7 +30,7 @@ async def build(settings: Settings) -> Wiring:
         sessions, redis, inventory,
         product_ttl_seconds=settings.product_cache_ttl_seconds, list_ttl_seconds=settings.list_cache_ttl_seconds,
     )
-    consumer = EventConsumer(name=settings.consumer_group, topics=events.TOPICS, handlers=events.handlers(service),
+    consumer = EventConsumer(name="product", topics=events.TOPICS, handlers=events.handlers(service),
                              sessions=sessions, bootstrap=settings.kafka_bootstrap,
                              consumer_overrides=settings.consumer_overrides)
     relay = OutboxRelay(engine, settings.kafka_bootstrap)

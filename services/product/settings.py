@@ -19,6 +19,3 @@ class Settings(ServiceSettings):
     # librdkafka settings for the event consumer; dev and tests shorten the group session
     # (libs.stack.FAST_GROUP_CONFIG) so a consumer joins in seconds.
     consumer_overrides: dict[str, int | str] = {}
-    # Kafka consumer group, also the `processed_events.consumer` key. Instances of one service over one
-    # database share it; a test suite with its own database takes its own.
-    consumer_group: str = "product"

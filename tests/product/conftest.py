@@ -145,9 +145,9 @@ def settings(stack: LocalStack, keys: Keys, inventory_server: Server) -> Setting
     return Settings(
         database_url=stack.database_url(DATABASE), redis_url=stack.redis_url, kafka_bootstrap=stack.kafka_bootstrap,
         grpc_host="127.0.0.1", grpc_port=0, metrics_port=0, jwt_public_key_file=keys.public, log_json=False,
-        inventory_addr=f"127.0.0.1:{inventory_server.port}", consumer_overrides=FAST_GROUP_CONFIG,
+        inventory_addr=f"127.0.0.1:{inventory_server.port}",
         # Other suites' product services share the session's broker: a group of our own gets every event.
-        consumer_group=unique("product"),
+        consumer_overrides={**FAST_GROUP_CONFIG, "group.id": unique("product")},
     )
 
 

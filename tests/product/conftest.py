@@ -131,7 +131,8 @@ async def inventory_server(stack: LocalStack, keys: Keys) -> AsyncIterator[Serve
     settings = InventorySettings(
         database_url=stack.database_url(INVENTORY_DATABASE), redis_url=stack.redis_url,
         kafka_bootstrap=stack.kafka_bootstrap, grpc_host="127.0.0.1", grpc_port=0, metrics_port=0,
-        jwt_public_key_file=keys.public, log_json=False, consumer_overrides=FAST_GROUP_CONFIG,
+        jwt_public_key_file=keys.public, log_json=False,
+        consumer_overrides={**FAST_GROUP_CONFIG, "group.id": unique("inventory")},
     )
     server = await serve(await inventory_main.build(settings), keys)
     yield server

@@ -7,7 +7,8 @@ for `--duration` seconds, spread over a few customers, on 5 products with `--sto
 order in ten asks for the one unit of a scarce product (20 in stock) instead, so that many orders
 contend for too little stock. Then it checks, from the services' own records:
   - zero oversell: per product, initial − Σ quantities of paid orders == quantity on hand, reserved ==
-    Σ quantities of pending orders, nothing negative; the scarce product sold out exactly, with 409s;
+    Σ quantities of pending orders, nothing negative; the scarce product's orders within its stock, and
+    a 409 for the others only once none is left available;
   - every paid order has exactly one shipment, created within 5 s of the pay answer (shipment createdAt
     − the moment the answer arrived, one clock: same machine). The delay may be negative: order.paid
     leaves in the payment's transaction, and the order service commits the stock before it answers.

@@ -27,7 +27,9 @@ def metadata() -> MetaData:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip on every checkout (~20 per order). A connection broken by a
+    # database restart fails its one call, and SQLAlchemy then discards the whole stale pool.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -26,7 +26,8 @@ BEARER = HTTPBearer(auto_error=False, description="Access token from POST /api/a
 
 
 def _state(name: str):
-    def get(request: Request) -> Any:
+    # async: a plain `def` dependency would be sent to the thread pool on every request.
+    async def get(request: Request) -> Any:
         return getattr(request.state, name)
 
     get.__name__ = f"get_{name}"

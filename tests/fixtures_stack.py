@@ -1,5 +1,6 @@
-"""Session-wide infrastructure for the test-suite: one LocalStack (PostgreSQL, Redis, Kafka broker)
-on free ports in a throwaway directory, so a running `make dev` is never touched.
+"""Infrastructure for the test-suite: one LocalStack (PostgreSQL, Redis, Kafka broker) per session on
+free ports in a throwaway directory, so a running `make dev` is never touched; and a broker of its own
+for each test package that runs services (`broker`).
 
 Wire it into tests/conftest.py with `from tests.fixtures_stack import *  # noqa: F403`.
 """
@@ -15,7 +16,7 @@ import pytest
 
 from libs.stack import LocalStack, StackPorts
 
-__all__ = ["new_data_dir", "stack"]
+__all__ = ["broker", "new_data_dir", "stack"]
 
 
 def new_data_dir() -> Path:
@@ -35,9 +36,32 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
         yield local
     finally:
         local.stop()
-        if request.session.testsfailed:
-            reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-            if reporter:
-                reporter.write_line(f"local stack logs kept for the failures: {local.log_dir}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        _clean_up(request, local)
+
+
+@pytest.fixture(scope="package")
+def broker(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The bootstrap address of a broker only this test package uses (a Tansu started in ~0.2 s).
+
+    Topics are per context, not per deployment: on a shared broker every copy of a service consumes every
+    other copy's events (the end-to-end fleet's, another package's) and acts on them in its own database,
+    e.g. an inventory elsewhere answering a product.created with an inventory.updated that says "in
+    stock" after the package's own said "sold out". A package is one deployment: its own databases, its
+    own broker."""
+    own = LocalStack(new_data_dir(), StackPorts.free(), durable=False)
+    own.start_broker()
+    try:
+        yield own.kafka_bootstrap
+    finally:
+        own.stop_broker()
+        _clean_up(request, own)
+
+
+def _clean_up(request: pytest.FixtureRequest, local: LocalStack) -> None:
+    """The data directory goes, unless something failed: then its logs stay, and the run says where."""
+    if request.session.testsfailed:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"local stack logs kept for the failures: {local.log_dir}")
+    else:
+        shutil.rmtree(local.data_dir, ignore_errors=True)

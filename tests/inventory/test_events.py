@@ -24,9 +24,10 @@ async def test_product_created_initializes_stock_once_however_often_it_comes(inv
     product_id = str(uuid.uuid4())
     created = product_events.ProductCreated(product_id=product_id, sku=unique("SKU"), initial_quantity=7)
 
-    first = await inventory.publish(topics.PRODUCT, product_id, "product.created", created)
-    await inventory.publish(topics.PRODUCT, product_id, "product.created", created, event_id=first)  # redelivery
-    second = await inventory.publish(topics.PRODUCT, product_id, "product.created", created)  # same product
+    first = await inventory.publisher.publish(topics.PRODUCT, product_id, "product.created", created)
+    # redelivery
+    await inventory.publisher.publish(topics.PRODUCT, product_id, "product.created", created, event_id=first)
+    second = await inventory.publisher.publish(topics.PRODUCT, product_id, "product.created", created)  # same product
     await inventory.stub.InitializeStock(inventory_pb2.InitializeStockRequest(
         product_id=product_id, sku=created.sku, initial_quantity=7))  # the product service's direct call
 
@@ -45,9 +46,9 @@ async def test_product_deleted_makes_the_stock_inactive(inventory: InventoryApp)
     stock = await inventory.new_stock(3)
     unknown = str(uuid.uuid4())
 
-    await inventory.publish(topics.PRODUCT, unknown, "product.deleted",
+    await inventory.publisher.publish(topics.PRODUCT, unknown, "product.deleted",
                             product_events.ProductDeleted(product_id=unknown))
-    await inventory.publish(topics.PRODUCT, stock.id, "product.deleted", product_events.ProductDeleted(
+    await inventory.publisher.publish(topics.PRODUCT, stock.id, "product.deleted", product_events.ProductDeleted(
         product_id=stock.id, sku=stock.sku))
 
     await apoll_until(lambda: _inactive(inventory, stock.id), TIMEOUT, message="stock deactivated")
@@ -68,9 +69,9 @@ async def test_a_cancelled_order_releases_its_reservation_and_a_paid_one_gets_it
     await inventory.stub.CommitReservation(inventory_pb2.CommitReservationRequest(order_id=paid))
 
     for order_id in (pending, paid):
-        await inventory.publish(topics.ORDER, order_id, "order.cancelled",
+        await inventory.publisher.publish(topics.ORDER, order_id, "order.cancelled",
                                 order_events.OrderCancelled(order=order_pb2.Order(id=order_id)))
-    await inventory.publish(topics.ORDER, expired, "order.expired",
+    await inventory.publisher.publish(topics.ORDER, expired, "order.expired",
                             order_events.OrderExpired(order=order_pb2.Order(id=expired)))
 
     async def settled() -> bool:

@@ -10,8 +10,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from libs.errors import FieldViolation
 from libs.stack import unique
+from tests.grpc_helpers import fails
 from tests.inventory.conftest import InventoryApp
-from tests.user.errors import fails
 
 
 def stamp(moment: datetime) -> Timestamp:

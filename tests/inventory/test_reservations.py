@@ -6,8 +6,8 @@ import uuid
 import grpc
 from depot.inventory.v1 import inventory_pb2
 
+from tests.grpc_helpers import fails
 from tests.inventory.conftest import InventoryApp
-from tests.user.errors import fails
 
 RESERVED, COMMITTED, RELEASED = (inventory_pb2.RESERVATION_STATUS_RESERVED, inventory_pb2.RESERVATION_STATUS_COMMITTED,
                                  inventory_pb2.RESERVATION_STATUS_RELEASED)

@@ -8,8 +8,8 @@ from depot.inventory.v1 import inventory_pb2
 
 from libs.errors import FieldViolation
 from libs.stack import unique
+from tests.grpc_helpers import fails
 from tests.inventory.conftest import InventoryApp
-from tests.user.errors import fails
 
 IN_STOCK, LOW_STOCK, OUT_OF_STOCK = (inventory_pb2.STOCK_STATUS_IN_STOCK, inventory_pb2.STOCK_STATUS_LOW_STOCK,
                                      inventory_pb2.STOCK_STATUS_OUT_OF_STOCK)

@@ -1,20 +1,16 @@
 """After placing: cancelling, expiring, shipping events, the status machine, and who sees what."""
 
-import asyncio
 import json
 import uuid
 
 import grpc
-from confluent_kafka import Producer
 from depot.common.v1 import page_pb2
 from depot.order.v1 import order_pb2, order_pb2_grpc
 
 from libs.events import topics
-from libs.events.envelope import wire_headers
-from libs.events.kafka import Record, produce_and_wait, producer_config
 from libs.stack import apoll_until
+from tests.grpc_helpers import fails
 from tests.order.conftest import DECLINED_CARD, OrderApp, status
-from tests.user.errors import fails
 
 
 async def test_cancelling_a_pending_order_releases_its_stock(app: OrderApp) -> None:
@@ -122,11 +118,7 @@ async def _has_status(app: OrderApp, customer, order_id: str, name: str) -> bool
 
 async def _publish(app: OrderApp, event_type: str, key: str, payload: dict, event_id: str) -> None:
     """As the shipping service's relay would: the envelope headers and the payload as JSON."""
-    record = Record(topics.SHIPPING, key.encode(), json.dumps(payload).encode(),
-                    wire_headers(event_id, event_type, {"ce_source": "shipping"}))
-    producer = Producer(producer_config(app.bootstrap))
-    [error] = await asyncio.to_thread(produce_and_wait, producer, [record], 10.0)
-    assert error is None, error
+    await app.publisher.publish(topics.SHIPPING, key, event_type, payload, event_id)
 
 
 async def test_customers_see_only_their_own_orders_and_staff_see_all(app: OrderApp) -> None:

@@ -7,8 +7,8 @@ import grpc
 from libs.errors import FieldViolation
 from libs.idempotency import MISMATCH
 from libs.stack import unique
+from tests.grpc_helpers import fails
 from tests.order.conftest import DECLINED_CARD, SUCCESS_CARD, OrderApp, status
-from tests.user.errors import fails
 
 
 async def test_paying_charges_the_grand_total_and_commits_the_stock_at_once(app: OrderApp) -> None:

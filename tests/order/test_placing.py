@@ -11,8 +11,8 @@ from depot.product.v1 import product_pb2
 from libs.errors import FieldViolation
 from libs.idempotency import MISMATCH
 from libs.stack import unique
+from tests.grpc_helpers import fails
 from tests.order.conftest import ADDRESS, OrderApp, status
-from tests.user.errors import fails
 
 
 async def test_an_order_snapshots_prices_and_reserves_its_stock(app: OrderApp) -> None:

@@ -1,90 +1,55 @@
 """The shipping service as it runs in production (its real `build()` wiring behind the shared gRPC
 server, its outbox relay and order.paid consumer as tasks), on port 0, against the session's PostgreSQL
-and broker, reached through real stubs. Tokens are minted with a test key pair; order.paid events are
-published to the broker as the order service's relay would."""
+and the package's own broker, reached through real stubs. Tokens are minted with the session's test key
+pair; order.paid events are published to the broker as the order service's relay would."""
 
-import asyncio
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
-import grpc
 import pytest
-from confluent_kafka import Producer
 from depot.common.v1 import page_pb2
 from depot.order.v1 import events_pb2 as order_events
 from depot.order.v1 import order_pb2
 from depot.shipping.v1 import shipping_pb2, shipping_pb2_grpc
-from google.protobuf import json_format
 from pydantic import SecretStr
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from libs.auth import DEFAULT_ROLE_PERMISSIONS, TokenIssuer, TokenVerifier, generate_keypair
 from libs.db import create_engine
 from libs.events import topics
-from libs.events.envelope import wire_headers
-from libs.events.kafka import Record, produce_and_wait, producer_config
-from libs.grpc_server import start_server, stop_server
-from libs.migrations import upgrade
-from libs.stack import FAST_GROUP_CONFIG, LocalStack, apoll_until, unique
+from libs.stack import apoll_until, unique
 from services.shipping.__main__ import MIGRATIONS, build
 from services.shipping.settings import Settings
 from services.shipping.webhooks import sign
+from tests.grpc_helpers import Caller, Deployment, Keys, Metadata, Publisher, Rows, serve
 
 DATABASE = "depot_shipping_test"
 SECRETS = {"DHL": b"test-dhl-secret", "FEDEX": b"test-fedex-secret", "UPS": b"test-ups-secret"}
 EVENT_TIMEOUT = 30.0  # the first event waits for the consumer to join its group
 ADDRESS = order_pb2.Address(street="1 Main St", city="Boston", postal_code="02110", country="us")
 
-Metadata = tuple[tuple[str, str], ...]
-
 
 @dataclass
-class User:
-    id: str
-    metadata: Metadata
-
-
-@dataclass
-class ShippingApp:
+class ShippingApp(Rows):
     stub: shipping_pb2_grpc.ShippingServiceStub
     settings: Settings
-    issuer: TokenIssuer
+    keys: Keys
     db: AsyncEngine
-    producer: Producer
+    publisher: Publisher
 
-    def user(self, role: str) -> User:
+    def user(self, role: str) -> Caller:
         """A new user (an id no other test has) with `role`'s default permissions."""
-        user_id = str(uuid.uuid4())
-        token = self.issuer.issue(user_id, [role], list(DEFAULT_ROLE_PERMISSIONS[role]))
-        return User(user_id, (("authorization", f"Bearer {token}"),))
+        return self.keys.caller(role)
 
     @property
     def staff(self) -> Metadata:
-        return self.user("staff").metadata
-
-    async def rows(self, sql: str, **params) -> list:
-        async with self.db.connect() as connection:
-            return list((await connection.execute(text(sql), params)).all())
-
-    async def execute(self, sql: str, **params) -> None:
-        async with self.db.begin() as connection:
-            await connection.execute(text(sql), params)
+        return self.keys.role("staff")
 
     async def publish_paid(self, order: order_pb2.Order, event_id: str | None = None) -> str:
         """order.paid as the order service's relay publishes it; returns the event id."""
-        event_id = event_id or str(uuid.uuid4())
-        payload = order_events.OrderPaid(order=order)
-        value = json_format.MessageToJson(payload, indent=None, preserving_proto_field_name=True)
-        headers = wire_headers(event_id, "order.paid", {"ce_source": "tests.shipping"})
-        [error] = await asyncio.to_thread(produce_and_wait, self.producer,
-                                          [Record(topics.ORDER, order.id.encode(), value.encode(), headers)], 10.0)
-        assert error is None, error
-        return event_id
+        return await self.publisher.publish(topics.ORDER, order.id, "order.paid", order_events.OrderPaid(order=order),
+                                            event_id)
 
     async def processed(self, *event_ids: str) -> bool:
         rows = await self.rows("SELECT event_id FROM processed_events WHERE event_id = ANY(:ids)",
@@ -96,7 +61,7 @@ class ShippingApp:
                                                metadata=self.staff)
         return answer.shipments[0] if answer.shipments else None
 
-    async def paid_order(self, customer: User | None = None, *quantities: int,
+    async def paid_order(self, customer: Caller | None = None, *quantities: int,
                          address: order_pb2.Address = ADDRESS) -> shipping_pb2.Shipment:
         """Publishes order.paid for a new order and waits for its shipment, returned with its history."""
         order = order_pb2.Order(
@@ -140,41 +105,22 @@ class ShippingApp:
         return [row.event_type for row in rows]
 
 
-@pytest.fixture(scope="session")
-def shipping_settings(stack: LocalStack) -> Settings:
-    stack.create_databases([DATABASE])
-    upgrade(MIGRATIONS, stack.database_url(DATABASE))
-    keys = Path(tempfile.mkdtemp(prefix="depot-shipping-keys-"))
-    generate_keypair(keys / "private.pem", keys / "public.pem")
-    return Settings(
-        database_url=stack.database_url(DATABASE), redis_url=stack.redis_url, kafka_bootstrap=stack.kafka_bootstrap,
-        grpc_host="127.0.0.1", grpc_port=0, metrics_port=0, jwt_public_key_file=keys / "public.pem", log_json=False,
-        # A group of its own: a shipping service of the end-to-end fleet may share this broker.
-        consumer_overrides={**FAST_GROUP_CONFIG, "group.id": unique("shipping-tests")},
+@pytest.fixture(scope="package")
+def shipping_settings(deployment: Deployment) -> Settings:
+    return deployment.settings(
+        Settings, DATABASE, MIGRATIONS,
         webhook_secrets={code: SecretStr(secret.decode()) for code, secret in SECRETS.items()},
     )
 
 
-@pytest.fixture(scope="session")
-async def shipping(shipping_settings: Settings) -> AsyncIterator[ShippingApp]:
-    settings = shipping_settings
-    verifier = TokenVerifier.from_file(settings.jwt_public_key_file, issuer=settings.jwt_issuer,
-                                       audience=settings.jwt_audience)
-    issuer = TokenIssuer.from_file(settings.jwt_public_key_file.with_name("private.pem"),
-                                   issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    wiring = await build(settings)
-    server, port, health = await start_server(wiring.bindings, host=settings.grpc_host, port=0, verifier=verifier)
-    tasks = [asyncio.create_task(loop()) for loop in wiring.background]
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    db = create_engine(settings.database_url, pool_size=2)
-    producer = Producer(producer_config(settings.kafka_bootstrap))
+@pytest.fixture(scope="package")
+async def shipping(shipping_settings: Settings, keys: Keys) -> AsyncIterator[ShippingApp]:
+    server = await serve(await build(shipping_settings), keys)
+    db = create_engine(shipping_settings.database_url, pool_size=2)
+    publisher = Publisher(shipping_settings.kafka_bootstrap, source="tests.shipping")
     try:
-        yield ShippingApp(shipping_pb2_grpc.ShippingServiceStub(channel), settings, issuer, db, producer)
+        yield ShippingApp(shipping_pb2_grpc.ShippingServiceStub(server.channel), shipping_settings, keys, db,
+                          publisher)
     finally:
-        await channel.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await stop_server(server, health, grace=1)
-        await wiring.close()
+        await server.close()
         await db.dispose()

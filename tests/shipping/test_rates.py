@@ -7,8 +7,8 @@ import grpc
 from depot.shipping.v1 import shipping_pb2
 
 from libs.errors import FieldViolation
+from tests.grpc_helpers import fails
 from tests.shipping.conftest import ShippingApp
-from tests.user.errors import fails
 
 
 def request(country: str = "US", postal_code: str = "02110", **fields) -> shipping_pb2.GetRatesRequest:

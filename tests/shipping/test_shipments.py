@@ -10,8 +10,8 @@ from depot.order.v1 import order_pb2
 from depot.shipping.v1 import shipping_pb2
 
 from libs.stack import apoll_until
+from tests.grpc_helpers import fails
 from tests.shipping.conftest import ADDRESS, EVENT_TIMEOUT, ShippingApp
-from tests.user.errors import fails
 
 TRACKING_FORMATS = {"DHL": r"\d{10}", "FEDEX": r"\d{12}", "UPS": r"1Z[0-9A-Z]{16}"}
 

@@ -9,8 +9,8 @@ from depot.shipping.v1 import shipping_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from libs.stack import apoll_until
+from tests.grpc_helpers import fails
 from tests.shipping.conftest import ShippingApp
-from tests.user.errors import fails
 
 S = shipping_pb2
 

@@ -7,8 +7,8 @@ import time
 import grpc
 from depot.shipping.v1 import shipping_pb2
 
+from tests.grpc_helpers import fails
 from tests.shipping.conftest import ShippingApp
-from tests.user.errors import fails
 
 
 def body(tracking_number: str, status: str, **fields) -> bytes:

@@ -7,8 +7,8 @@ from depot.user.v1 import user_pb2
 
 from libs.errors import FieldViolation
 from libs.stack import unique
+from tests.grpc_helpers import fails
 from tests.user.conftest import UserApp
-from tests.user.errors import fails
 
 ADMIN_CALLS = [
     ("ListUsers", user_pb2.ListUsersRequest()),

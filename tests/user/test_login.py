@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import grpc
 from depot.user.v1 import user_pb2
 
+from tests.grpc_helpers import fails
 from tests.user.conftest import PASSWORD, UserApp
-from tests.user.errors import fails
 
 LOCKED_NOW = "Too many failed attempts. Account locked for 15 minutes"
 LOCKED = "Account is temporarily locked"

@@ -9,8 +9,8 @@ from depot.user.v1 import user_pb2
 
 from libs.errors import FieldViolation
 from libs.stack import apoll_until, unique
+from tests.grpc_helpers import fails
 from tests.user.conftest import PASSWORD, UserApp
-from tests.user.errors import fails
 
 
 def _name() -> str:

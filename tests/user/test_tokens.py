@@ -7,8 +7,8 @@ import grpc
 from depot.user.v1 import user_pb2
 
 from libs.errors import FieldViolation
+from tests.grpc_helpers import fails
 from tests.user.conftest import PASSWORD, UserApp
-from tests.user.errors import fails
 
 INVALID = "Invalid refresh token"
 

@@ -11,7 +11,6 @@ from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from redis.asyncio import Redis
 
 from gateway.backends import open_channels
 from gateway.errors import install_error_handlers
@@ -21,6 +20,7 @@ from gateway.routers import auth, categories, health, inventory, orders, product
 from gateway.schemas.common import error_responses
 from gateway.settings import GatewaySettings
 from libs.auth import TokenVerifier
+from libs.redis import fail_fast_redis
 
 DESCRIPTION = """REST face of Depot. Errors always have the body
 `{statusCode, error, message, details, requestId}`; `message` is a list for validation errors."""
@@ -31,7 +31,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[dict]:
         verifier = TokenVerifier.from_file(settings.jwt_public_key_file, issuer=settings.jwt_issuer,
                                            audience=settings.jwt_audience)
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+        redis = fail_fast_redis(settings.redis_url)
         channels = open_channels(settings)
         try:
             # Starlette hands these to every request as request.state.<name> (see gateway.deps).

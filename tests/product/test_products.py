@@ -10,8 +10,8 @@ from depot.product.v1 import product_pb2
 from libs.errors import FieldViolation
 from libs.stack import apoll_until, unique
 from services.product.__main__ import build
-from tests.grpc_helpers import fails
-from tests.product.conftest import ProductApp, serve
+from tests.grpc_helpers import fails, serve
+from tests.product.conftest import ProductApp
 
 
 async def test_a_created_product_reads_back_with_its_categories_variants_and_version(app: ProductApp) -> None:

@@ -40,6 +40,6 @@ class ServiceSettings(FleetSettings):
     grpc_port: int
     metrics_port: int
     # librdkafka settings merged into the service's event consumer, as JSON in
-    # DEPOT_<CTX>_CONSUMER_OVERRIDES. The dev fleet sets libs.stack.FAST_GROUP_CONFIG so a consumer joins
-    # its group in seconds; tests also give each suite a `group.id` of its own (see tests/conftest.py).
+    # DEPOT_<CTX>_CONSUMER_OVERRIDES. The dev fleet and the tests set libs.stack.FAST_GROUP_CONFIG so a
+    # consumer joins its group in seconds rather than after Tansu's ~45 s rebalance.
     consumer_overrides: dict[str, int | str] = {}

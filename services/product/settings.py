@@ -16,6 +16,3 @@ class Settings(ServiceSettings):
     product_cache_ttl_seconds: float = Field(300.0, gt=0)
     # Any product write invalidates every list, so lists may live shortly.
     list_cache_ttl_seconds: float = Field(30.0, gt=0)
-    # librdkafka settings for the event consumer; dev and tests shorten the group session
-    # (libs.stack.FAST_GROUP_CONFIG) so a consumer joins in seconds.
-    consumer_overrides: dict[str, int | str] = {}

@@ -1,19 +1,12 @@
 *** Settings ***
 Documentation     Registration, login, profile and token refresh through a running gateway.
 ...               Each test makes its own account, so they run in any order.
-Library           Collections
-Library           DepotApi.py    ${BASE_URL}
-
-*** Variables ***
-${BASE_URL}       http://localhost:3000/api
-${PASSWORD}       Secret123!
+Resource          depot.resource
 
 *** Test Cases ***
 Register Answers The Public Fields Of The New User
-    ${name}=    Unique Name
-    ${user}=    POST    /auth/register    ${{ {"email": "${name}@example.com", "username": "${name}", "password": "${PASSWORD}"} }}    expected_status=201
-    Should Be Equal    ${user}[username]    ${name}
-    Should Be Equal    ${user}[email]    ${name}@example.com
+    ${user}=    Register
+    Should Be Equal    ${user}[email]    ${user}[username]@example.com
     Should Be Equal    ${user}[roles]    ${{ ["customer"] }}
     Dictionary Should Not Contain Key    ${user}    password
 
@@ -46,11 +39,3 @@ Bad Registration Is A 400 Naming Each Problem
     ${error}=    POST    /auth/register    ${{ {"email": "not-an-email", "username": "ab", "password": "weak"} }}    expected_status=400
     Should Be Equal    ${error}[message]    ${{ ["Email is invalid", "Username must be at least 3 characters", "Password is too weak"] }}
     Should Be Equal    ${error}[details][0][field]    email
-
-*** Keywords ***
-Register And Log In
-    [Documentation]    A fresh customer, logged in: returns its username and the login answer.
-    ${name}=    Unique Name
-    POST    /auth/register    ${{ {"email": "${name}@example.com", "username": "${name}", "password": "${PASSWORD}"} }}    expected_status=201
-    ${tokens}=    POST    /auth/login    ${{ {"email": "${name}@example.com", "password": "${PASSWORD}"} }}
-    RETURN    ${name}    ${tokens}

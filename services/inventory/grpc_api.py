@@ -1,10 +1,10 @@
 """InventoryService over gRPC: proto → service call → proto. Errors are mapped by the shared interceptor."""
 
-from datetime import UTC
-
 from depot.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 
 from libs.grpc_server import INTERNAL, ServiceBinding
+from libs.paging import page_info
+from libs.timestamps import from_timestamp
 from services.inventory.service import InventoryService
 
 ACCESS = {
@@ -44,9 +44,10 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         return inventory_pb2.GetStockResponse(stock=await self._service.get_stock(request.product_id))
 
     async def ListStock(self, request, context):
-        stocks, page_info = await self._service.list_stock(page=request.page, low_stock=request.low_stock,
-                                                           location=request.location)
-        return inventory_pb2.ListStockResponse(stocks=stocks, page_info=page_info)
+        found = await self._service.list_stock(page=request.page, low_stock=request.low_stock,
+                                               location=request.location)
+        return inventory_pb2.ListStockResponse(stocks=found.items,
+                                               page_info=page_info(found.page, found.page_size, found.total))
 
     async def AdjustStock(self, request, context):
         change = await self._service.adjust_stock(
@@ -57,12 +58,12 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         return inventory_pb2.AdjustStockResponse(stock=change.stock, movement=change.movement)
 
     async def ListMovements(self, request, context):
-        movements, page_info = await self._service.list_movements(
+        found = await self._service.list_movements(
             product_id=request.product_id, page=request.page,
-            start=request.start_time.ToDatetime(UTC) if request.HasField("start_time") else None,
-            end=request.end_time.ToDatetime(UTC) if request.HasField("end_time") else None,
+            start=from_timestamp(request, "start_time"), end=from_timestamp(request, "end_time"),
         )
-        return inventory_pb2.ListMovementsResponse(movements=movements, page_info=page_info)
+        return inventory_pb2.ListMovementsResponse(movements=found.items,
+                                                   page_info=page_info(found.page, found.page_size, found.total))
 
     async def ReserveStock(self, request, context):
         reservation = await self._service.reserve_stock(

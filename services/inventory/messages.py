@@ -2,20 +2,11 @@
 and the answers stored for idempotent replay are these same messages."""
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from depot.inventory.v1 import inventory_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from libs.timestamps import to_timestamp
 from services.inventory.models import Movement, Reservation, Stock
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def stock_message(stock: Stock) -> inventory_pb2.Stock:
@@ -24,8 +15,8 @@ def stock_message(stock: Stock) -> inventory_pb2.Stock:
         quantity=stock.quantity, reserved=stock.reserved, available=stock.available,
         reorder_level=stock.reorder_level, location=stock.location,
         status=inventory_pb2.StockStatus.Value(f"STOCK_STATUS_{stock.status}"),
-        last_restocked_at=timestamp(stock.last_restocked_at), active=stock.active,
-        created_at=timestamp(stock.created_at), updated_at=timestamp(stock.updated_at),
+        last_restocked_at=to_timestamp(stock.last_restocked_at), active=stock.active,
+        created_at=to_timestamp(stock.created_at), updated_at=to_timestamp(stock.updated_at),
     )
 
 
@@ -35,7 +26,7 @@ def movement_message(movement: Movement) -> inventory_pb2.Movement:
         type=inventory_pb2.MovementType.Value(f"MOVEMENT_TYPE_{movement.type}"),
         quantity=movement.quantity, previous_quantity=movement.previous_quantity,
         new_quantity=movement.new_quantity, reference_id=movement.reference_id, notes=movement.notes,
-        created_by=movement.created_by, created_at=timestamp(movement.created_at),
+        created_by=movement.created_by, created_at=to_timestamp(movement.created_at),
     )
 
 

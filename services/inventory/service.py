@@ -21,21 +21,20 @@ from libs.db import in_transaction
 from libs.errors import FailedPrecondition, NotFound
 from libs.events import topics
 from libs.events.outbox import add_event
+from libs.ids import id_violation, parse_id
+from libs.paging import Page, page_window
+from libs.timestamps import to_timestamp
+from libs.validation import require
 from services.inventory import repository
-from services.inventory.messages import movement_message, reservation_message, stock_message, timestamp
+from services.inventory.messages import movement_message, reservation_message, stock_message
 from services.inventory.models import Movement, Reservation, Stock
 from services.inventory.validation import (
     ADJUSTMENT_SIGNS,
     check_adjustment,
-    check_id,
     check_lines,
     check_note_fields,
     check_period,
     check_stock_fields,
-    page_info,
-    page_window,
-    parse_id,
-    require,
 )
 
 T = TypeVar("T")
@@ -85,7 +84,8 @@ class InventoryService:
                                location: str | None, session: AsyncSession | None = None,
                                ) -> tuple[inventory_pb2.Stock, bool]:
         """Idempotent by product id: (stock, created). The initial quantity is a RECEIVED movement."""
-        require(check_id(product_id, "product_id"), check_stock_fields(sku, initial_quantity, reorder_level, location))
+        require(id_violation(product_id, "product_id"),
+                *check_stock_fields(sku, initial_quantity, reorder_level, location))
         pid = uuid.UUID(product_id)
 
         async def work(session: AsyncSession):
@@ -115,21 +115,21 @@ class InventoryService:
         return await in_transaction(self._sessions, work)
 
     async def list_stock(self, *, page: page_pb2.PageRequest, low_stock: bool,
-                         location: str) -> tuple[list[inventory_pb2.Stock], page_pb2.PageInfo]:
-        number, size = page_window(page, STOCK_PAGE_SIZE)
+                         location: str) -> Page[inventory_pb2.Stock]:
+        window = page_window(page.page, page.page_size, STOCK_PAGE_SIZE)
 
         async def work(session: AsyncSession):
             rows, total = await repository.list_stock(session, low_stock=low_stock, location=location,
-                                                      offset=(number - 1) * size, limit=size)
-            return [stock_message(s) for s in rows], page_info(number, size, total)
+                                                      offset=window.offset, limit=window.size)
+            return Page.of([stock_message(s) for s in rows], window, total)
 
         return await in_transaction(self._sessions, work)
 
     async def adjust_stock(self, *, product_id: str, movement_type: str, quantity: int, notes: str,
                            reference_id: str, idempotency_key: str) -> events_pb2.InventoryUpdated:
         """The stock after the change and its ledger row; a replay of the key answers the same."""
-        require(check_id(product_id, "product_id"), check_adjustment(movement_type, quantity),
-                check_note_fields(notes, reference_id))
+        require(id_violation(product_id, "product_id"), *check_adjustment(movement_type, quantity),
+                *check_note_fields(notes, reference_id))
         pid = uuid.UUID(product_id)
         sign = ADJUSTMENT_SIGNS[movement_type]
         request = {"product_id": str(pid), "type": movement_type, "quantity": quantity, "notes": notes,
@@ -153,16 +153,16 @@ class InventoryService:
         return await in_transaction(self._sessions, work)
 
     async def list_movements(self, *, product_id: str, page: page_pb2.PageRequest, start: datetime | None,
-                             end: datetime | None) -> tuple[list[inventory_pb2.Movement], page_pb2.PageInfo]:
+                             end: datetime | None) -> Page[inventory_pb2.Movement]:
         pid = parse_id(product_id, "product_id")
         require(check_period(start, end))
-        number, size = page_window(page, MOVEMENTS_PAGE_SIZE)
+        window = page_window(page.page, page.page_size, MOVEMENTS_PAGE_SIZE)
 
         async def work(session: AsyncSession):
             await self._existing(session, pid)
             rows, total = await repository.list_movements(session, pid, start=start, end=end,
-                                                          offset=(number - 1) * size, limit=size)
-            return [movement_message(m) for m in rows], page_info(number, size, total)
+                                                          offset=window.offset, limit=window.size)
+            return Page.of([movement_message(m) for m in rows], window, total)
 
         return await in_transaction(self._sessions, work)
 
@@ -191,7 +191,7 @@ class InventoryService:
     async def reserve_stock(self, *, order_id: str, lines: Sequence[tuple[str, int]]) -> inventory_pb2.Reservation:
         """All lines or none; a second call for the same order returns the first reservation."""
         oid = parse_id(order_id, "order_id")
-        require(check_lines(lines))
+        require(*check_lines(lines))
         wanted: dict[uuid.UUID, int] = {}
         for product, quantity in lines:  # the same product on two lines is one reservation row
             wanted[uuid.UUID(product)] = wanted.get(uuid.UUID(product), 0) + quantity
@@ -313,7 +313,7 @@ class InventoryService:
                     product_id=str(stock.product_id), sku=stock.sku, quantity=stock.quantity,
                     available=stock.available, reorder_level=stock.reorder_level,
                     suggested_restock_quantity=2 * stock.reorder_level, location=stock.location,
-                    occurred_at=timestamp(stock.updated_at),
+                    occurred_at=to_timestamp(stock.updated_at),
                 ),
             )
 

@@ -3,34 +3,15 @@
 Each check returns the violation it finds (or None) so a request can report every bad field at once.
 """
 
-import math
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from depot.common.v1 import page_pb2
-
-from libs.errors import FieldViolation, InvalidArgument
+from libs.errors import FieldViolation
+from libs.ids import id_violation
 from services.inventory.models import LOCATION_MAX, NOTES_MAX, REFERENCE_MAX, SKU_MAX
 
-MAX_PAGE_SIZE = 100
 # Adjustments a person may record, with the sign they apply to the quantity on hand (0: signed delta).
 ADJUSTMENT_SIGNS = {"RECEIVED": 1, "RETURNED": 1, "SOLD": -1, "DAMAGED": -1, "ADJUSTED": 0}
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument.field(field, f"{field} must be a UUID") from None
-
-
-def check_id(value: str, field: str) -> FieldViolation | None:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return FieldViolation(field, f"{field} must be a UUID")
-    return None
 
 
 def check_positive(quantity: int, field: str = "quantity") -> FieldViolation | None:
@@ -48,7 +29,7 @@ def check_adjustment(movement_type: str, quantity: int) -> list[FieldViolation]:
 def check_lines(lines: Sequence[tuple[str, int]]) -> list[FieldViolation]:
     if not lines:
         return [FieldViolation("lines", "At least one line is required")]
-    found = [(check_id(product, f"lines[{i}].product_id"), check_positive(quantity, f"lines[{i}].quantity"))
+    found = [(id_violation(product, f"lines[{i}].product_id"), check_positive(quantity, f"lines[{i}].quantity"))
              for i, (product, quantity) in enumerate(lines)]
     return [v for pair in found for v in pair if v]
 
@@ -80,27 +61,3 @@ def check_period(start: datetime | None, end: datetime | None) -> FieldViolation
     if start is not None and end is not None and start > end:
         return FieldViolation("start_time", "Start date must not be after end date")
     return None
-
-
-def require(*violations: FieldViolation | None | list[FieldViolation]) -> None:
-    """Raise INVALID_ARGUMENT with every violation found, or return when there are none."""
-    found: list[FieldViolation] = []
-    for item in violations:
-        found += item if isinstance(item, list) else [item] if item else []
-    if found:
-        raise InvalidArgument.of(*found)
-
-
-def page_window(request: page_pb2.PageRequest, default_size: int) -> tuple[int, int]:
-    """(page, page_size) of a PageRequest: 0 means the first page or the default size."""
-    require(
-        FieldViolation("page.page", "Page must not be negative") if request.page < 0 else None,
-        FieldViolation("page.page_size", f"Page size must be between 1 and {MAX_PAGE_SIZE}")
-        if not 0 <= request.page_size <= MAX_PAGE_SIZE else None,
-    )
-    return max(request.page, 1), request.page_size or default_size
-
-
-def page_info(page: int, page_size: int, total: int) -> page_pb2.PageInfo:
-    return page_pb2.PageInfo(page=page, page_size=page_size, total_size=total,
-                             total_pages=math.ceil(total / page_size))

@@ -1,12 +1,11 @@
 """OrderService over gRPC: proto → service call → proto. Errors are mapped by the shared interceptor."""
 
-from datetime import UTC
-
-from depot.common.v1 import page_pb2
 from depot.order.v1 import order_pb2, order_pb2_grpc
 
 from libs.context import current_principal
 from libs.grpc_server import AUTHENTICATED, ServiceBinding
+from libs.paging import page_info
+from libs.timestamps import from_timestamp
 from services.order.messages import order_message
 from services.order.models import OrderStatus
 from services.order.payments import Card
@@ -55,13 +54,12 @@ class OrderServicer(order_pb2_grpc.OrderServiceServicer):
     async def ListOrders(self, request, context):
         where = OrderFilter(
             customer_id=request.customer_id or None, status=_status(request.status),
-            created_from=request.created_from.ToDatetime(UTC) if request.HasField("created_from") else None,
-            created_to=request.created_to.ToDatetime(UTC) if request.HasField("created_to") else None,
+            created_from=from_timestamp(request, "created_from"), created_to=from_timestamp(request, "created_to"),
         )
         found = await self._service.list_orders(current_principal(), where, page=request.page.page,
                                                 page_size=request.page.page_size)
         return order_pb2.ListOrdersResponse(
-            orders=[order_message(order) for order in found.orders],
+            orders=[order_message(order) for order in found.items],
             page_info=page_info(found.page, found.page_size, found.total),
         )
 
@@ -78,11 +76,6 @@ class OrderServicer(order_pb2_grpc.OrderServiceServicer):
     async def CancelOrder(self, request, context):
         order = await self._service.cancel_order(current_principal(), request.order_id, request.reason)
         return order_pb2.CancelOrderResponse(order=order_message(order))
-
-
-def page_info(page: int, page_size: int, total: int) -> page_pb2.PageInfo:
-    return page_pb2.PageInfo(page=page, page_size=page_size, total_size=total,
-                             total_pages=-(-total // page_size) if page_size else 0)
 
 
 def binding(service: OrderService) -> ServiceBinding:

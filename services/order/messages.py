@@ -1,21 +1,11 @@
 """Rows → the contract's messages, for the servicer and for the event payloads the use cases write."""
 
-from datetime import datetime
-
 from depot.order.v1 import order_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from libs.timestamps import to_timestamp
 from services.order.models import Order, Payment
 
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def address_message(address: dict | None) -> order_pb2.Address | None:
@@ -31,7 +21,7 @@ def payment_message(payment: Payment | None) -> order_pb2.Payment | None:
         id=str(payment.id), status=order_pb2.PaymentStatus.Value(f"PAYMENT_STATUS_{payment.status}"),
         method=payment.method, brand=payment.brand, last4=payment.last4, amount=str(payment.amount),
         currency=payment.currency, provider_reference=payment.provider_reference,
-        created_at=timestamp(payment.created_at), refunded_at=timestamp(payment.refunded_at),
+        created_at=to_timestamp(payment.created_at), refunded_at=to_timestamp(payment.refunded_at),
     )
 
 
@@ -51,8 +41,8 @@ def order_message(order: Order) -> order_pb2.Order:
         shipping_address=address_message(order.shipping_address),
         billing_address=address_message(order.billing_address),
         notes=order.notes, payment=payment_message(order.payment), cancel_reason=order.cancel_reason,
-        created_at=timestamp(order.created_at), updated_at=timestamp(order.updated_at),
-        expires_at=timestamp(order.expires_at), paid_at=timestamp(order.paid_at),
-        shipped_at=timestamp(order.shipped_at), delivered_at=timestamp(order.delivered_at),
-        cancelled_at=timestamp(order.cancelled_at),
+        created_at=to_timestamp(order.created_at), updated_at=to_timestamp(order.updated_at),
+        expires_at=to_timestamp(order.expires_at), paid_at=to_timestamp(order.paid_at),
+        shipped_at=to_timestamp(order.shipped_at), delivered_at=to_timestamp(order.delivered_at),
+        cancelled_at=to_timestamp(order.cancelled_at),
     )

@@ -29,6 +29,9 @@ from libs.events.outbox import add_event
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import MISMATCH as IDEMPOTENCY_MISMATCH
 from libs.idempotency import fingerprint
+from libs.ids import parse_id
+from libs.paging import MAX_PAGE_SIZE, Page, Window
+from libs.validation import require
 from services.order import repository
 from services.order.catalog import CatalogClient, Product
 from services.order.inventory import InventoryClient
@@ -43,8 +46,6 @@ from services.order.validation import (
     check_payment,
     check_reason,
     normalized_draft,
-    parse_id,
-    require,
 )
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ log = structlog.get_logger("order")
 
 SOURCE = "order"
 CENT = Decimal("0.01")
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+DEFAULT_PAGE_SIZE = 20
 # The status machine; anything else is FAILED_PRECONDITION.
 TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},
@@ -68,14 +69,6 @@ class Policy:
     tax_rate: Decimal
     shipping_cost: Decimal
     currency: str
-
-
-@dataclass(frozen=True)
-class OrderPage:
-    orders: list[Order]
-    page: int
-    page_size: int
-    total: int
 
 
 def _may_read(principal: Principal, order: Order) -> bool:
@@ -107,7 +100,7 @@ class OrderService:
 
     async def create_order(self, principal: Principal, draft: OrderDraft, idempotency_key: str = "") -> Order:
         """Snapshot the prices, write the order as PENDING, then reserve its stock."""
-        require([check_key(idempotency_key)])
+        require(check_key(idempotency_key))
         draft = normalized_draft(draft)
         request_hash = fingerprint(asdict(draft))
         if idempotency_key:
@@ -205,14 +198,15 @@ class OrderService:
             raise NotFound(f"Order {order_id} not found")
         return order
 
-    async def list_orders(self, principal: Principal, where: OrderFilter, *, page: int, page_size: int) -> OrderPage:
+    async def list_orders(self, principal: Principal, where: OrderFilter, *, page: int,
+                          page_size: int) -> Page[Order]:
         if not principal.has("order:read:all"):
             where = OrderFilter(**{**asdict(where), "customer_id": principal.user_id})
-        page = max(page, 1)
-        page_size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        # Out-of-range paging is brought into range here rather than refused.
+        window = Window(max(page, 1), min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
         orders, total = await self._transaction(
-            lambda s: repository.list_orders(s, where, offset=(page - 1) * page_size, limit=page_size))
-        return OrderPage(orders, page, page_size, total)
+            lambda s: repository.list_orders(s, where, offset=window.offset, limit=window.size))
+        return Page.of(orders, window, total)
 
     # -- paying and cancelling -------------------------------------------------------------------
 
@@ -220,7 +214,7 @@ class OrderService:
                         idempotency_key: str = "") -> Order:
         """Charge the grand total, mark the order PAID with order.paid, then commit its stock."""
         oid = parse_id(order_id, "order_id")
-        require([check_key(idempotency_key), *check_payment(payment)])
+        require(check_key(idempotency_key), *check_payment(payment))
         request_hash = fingerprint(payment.fingerprint())
         # Fixed before the transaction: a retry of it (serialization failure) must not charge again.
         charge_key = f"{oid}:{idempotency_key or uuid.uuid4().hex}"
@@ -258,7 +252,7 @@ class OrderService:
         """PENDING: release the reservation. PAID: refund; order.cancelled makes the inventory take the
         stock back."""
         oid = parse_id(order_id, "order_id")
-        require([check_reason(reason)])
+        require(check_reason(reason))
 
         async def work(session: AsyncSession) -> Order:
             order = await self._locked_for_change(session, oid, principal)

@@ -1,13 +1,13 @@
 """What the use cases accept, and its rules. Field names are the request messages' paths
 (`items[0].quantity`, `shipping_address.city`), so a client can point at the field."""
 
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from libs.errors import FieldViolation, InvalidArgument
+from libs.errors import FieldViolation
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import KEY_MAX
+from libs.ids import id_violation
+from libs.validation import require
 from services.order.payments import Card
 
 MAX_ITEMS = 100
@@ -55,19 +55,6 @@ class PaymentRequest:
                 "expiry": [card.expiry_month, card.expiry_year]}
 
 
-def require(violations: Iterable[FieldViolation | None]) -> None:
-    found = [v for v in violations if v]
-    if found:
-        raise InvalidArgument.of(*found)
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument.field(field, f"{field} must be a UUID") from None
-
-
 def check_key(key: str) -> FieldViolation | None:
     if len(key) > KEY_MAX:
         return FieldViolation(IDEMPOTENCY_FIELD, f"{IDEMPOTENCY_FIELD} must be at most {KEY_MAX} characters")
@@ -79,13 +66,13 @@ def normalized_draft(draft: OrderDraft) -> OrderDraft:
     bad field otherwise."""
     draft = replace(draft, shipping_address=_trimmed(draft.shipping_address),
                     billing_address=_trimmed(draft.billing_address), notes=draft.notes.strip())
-    require([
+    require(
         *_item_violations(draft.items),
         *_address_violations(draft.shipping_address, "shipping_address", "Shipping address"),
         *_address_violations(draft.billing_address, "billing_address", "Billing address", required=False),
         FieldViolation("notes", f"Notes must be at most {NOTES_MAX} characters") if len(draft.notes) > NOTES_MAX
         else None,
-    ])
+    )
     return draft
 
 
@@ -99,21 +86,13 @@ def _item_violations(items: tuple[ItemRequest, ...]) -> list[FieldViolation | No
     for i, item in enumerate(items):
         for field, value in (("product_id", item.product_id), ("variant_id", item.variant_id)):
             if field == "product_id" or value:
-                found.append(_id_violation(value, f"items[{i}].{field}"))
+                found.append(id_violation(value, f"items[{i}].{field}"))
         if not 1 <= item.quantity <= MAX_QUANTITY:
             found.append(FieldViolation(f"items[{i}].quantity", f"Quantity must be between 1 and {MAX_QUANTITY}"))
         if (item.product_id, item.variant_id) in seen:
             found.append(FieldViolation(f"items[{i}]", "The same product appears twice: combine the quantities"))
         seen.add((item.product_id, item.variant_id))
     return found
-
-
-def _id_violation(value: str, field: str) -> FieldViolation | None:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return FieldViolation(field, f"{field} must be a UUID")
-    return None
 
 
 def _trimmed(address: Address | None) -> Address | None:

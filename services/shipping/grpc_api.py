@@ -1,16 +1,16 @@
 """ShippingService over gRPC: proto → service call → proto. Errors are mapped by the shared interceptor."""
 
-from datetime import UTC
-
-from depot.common.v1 import page_pb2
 from depot.shipping.v1 import shipping_pb2, shipping_pb2_grpc
 
 from libs.context import current_principal
 from libs.grpc_server import PUBLIC, ServiceBinding
+from libs.ids import parse_id
+from libs.paging import page_info
+from libs.timestamps import from_timestamp
 from services.shipping.messages import rate_message, shipment_message, status_of, tracking_message
 from services.shipping.repository import ShipmentFilter
 from services.shipping.service import ShippingService
-from services.shipping.validation import Address, Item, RateRequest, StatusChange, parse_id
+from services.shipping.validation import Address, Item, RateRequest, StatusChange
 from services.shipping.webhooks import SignedRequest
 
 ACCESS = {
@@ -55,9 +55,8 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
         found = await self._service.list_shipments(current_principal(), where, page=request.page.page,
                                                    page_size=request.page.page_size)
         return shipping_pb2.ListShipmentsResponse(
-            shipments=[shipment_message(s, with_history=False) for s in found.shipments],
-            page_info=page_pb2.PageInfo(page=found.page, page_size=found.page_size, total_size=found.total,
-                                        total_pages=-(-found.total // found.page_size)),
+            shipments=[shipment_message(s, with_history=False) for s in found.items],
+            page_info=page_info(found.page, found.page_size, found.total),
         )
 
     async def TrackShipment(self, request, context):
@@ -67,7 +66,7 @@ class ShippingServicer(shipping_pb2_grpc.ShippingServiceServicer):
     async def UpdateShipmentStatus(self, request, context):
         change = StatusChange(
             status=status_of(request.status), location=request.location, note=request.note,
-            occurred_at=request.occurred_at.ToDatetime(UTC) if request.HasField("occurred_at") else None,
+            occurred_at=from_timestamp(request, "occurred_at"),
         )
         shipment = await self._service.update_status(current_principal(), request.id, change)
         return shipping_pb2.UpdateShipmentStatusResponse(shipment=shipment_message(shipment))

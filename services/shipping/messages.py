@@ -1,22 +1,12 @@
 """Rows and quotes → the contract's messages, for the servicer and for the event payloads."""
 
-from datetime import datetime
-
 from depot.shipping.v1 import shipping_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from libs.timestamps import to_timestamp
 from services.shipping.models import Shipment, ShipmentStatus, TrackingEvent
 from services.shipping.rates import RatedQuote
 
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def status_value(status: str) -> int:
@@ -45,7 +35,7 @@ def rate_message(rated: RatedQuote) -> shipping_pb2.Rate:
 
 def _history(events: list[TrackingEvent]) -> list[shipping_pb2.TrackingEvent]:
     return [shipping_pb2.TrackingEvent(status=status_value(e.status), location=e.location, note=e.note,
-                                       occurred_at=timestamp(e.occurred_at)) for e in events]
+                                       occurred_at=to_timestamp(e.occurred_at)) for e in events]
 
 
 def shipment_message(shipment: Shipment, *, with_history: bool = True) -> shipping_pb2.Shipment:
@@ -58,8 +48,8 @@ def shipment_message(shipment: Shipment, *, with_history: bool = True) -> shippi
         weight=shipment.weight_grams,
         shipping_address=shipping_pb2.Address(**{name: address.get(name, "") for name in ADDRESS_FIELDS}),
         estimated_delivery=shipment.estimated_delivery.isoformat(),
-        actual_delivery=timestamp(shipment.actual_delivery), shipped_at=timestamp(shipment.shipped_at),
-        created_at=timestamp(shipment.created_at), updated_at=timestamp(shipment.updated_at),
+        actual_delivery=to_timestamp(shipment.actual_delivery), shipped_at=to_timestamp(shipment.shipped_at),
+        created_at=to_timestamp(shipment.created_at), updated_at=to_timestamp(shipment.updated_at),
         history=_history(shipment.history) if with_history else [],
     )
 
@@ -69,6 +59,6 @@ def tracking_message(shipment: Shipment) -> shipping_pb2.Tracking:
         tracking_number=shipment.tracking_number, carrier=shipment.carrier,
         service_level=level_value(shipment.service_level), status=status_value(shipment.status),
         estimated_delivery=shipment.estimated_delivery.isoformat(),
-        actual_delivery=timestamp(shipment.actual_delivery), history=_history(shipment.history),
+        actual_delivery=to_timestamp(shipment.actual_delivery), history=_history(shipment.history),
     )
 

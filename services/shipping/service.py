@@ -17,6 +17,9 @@ from libs.db import in_transaction
 from libs.errors import AlreadyExists, FailedPrecondition, NotFound
 from libs.events import topics
 from libs.events.outbox import add_event
+from libs.ids import parse_id
+from libs.paging import Page, page_window
+from libs.validation import require
 from services.shipping import repository
 from services.shipping.carriers import Carrier, Parcel
 from services.shipping.messages import shipment_message
@@ -29,12 +32,9 @@ from services.shipping.validation import (
     RateRequest,
     StatusChange,
     address_violations,
-    check_page,
     check_rate_request,
     check_status_change,
     parcel_weight,
-    parse_id,
-    require,
 )
 from services.shipping.webhooks import SignedRequest, parse_update, verify
 
@@ -42,6 +42,7 @@ T = TypeVar("T")
 log = structlog.get_logger("shipping")
 
 SOURCE = "shipping"
+DEFAULT_PAGE_SIZE = 20
 STAFF = "shipping:manage"  # may see every shipment and move it along
 # The status machine; anything else is FAILED_PRECONDITION. IN_TRANSIT may repeat: each hub scans it.
 TRANSITIONS: dict[str, set[str]] = {
@@ -72,14 +73,6 @@ class OrderToShip:
     customer_id: str
     address: Address
     items: tuple[Item, ...]
-
-
-@dataclass(frozen=True)
-class ShipmentPage:
-    shipments: list[Shipment]
-    page: int
-    page_size: int
-    total: int
 
 
 @dataclass(frozen=True)
@@ -127,7 +120,7 @@ class ShippingService:
         if existing is not None:
             return existing
         address = order.address.normalized()
-        require(address_violations(address, "order.shipping_address"))
+        require(*address_violations(address, "order.shipping_address"))
         weight = parcel_weight(order.items, self._default_item_grams)
         quotes = await self._rate(address, weight)
         if not quotes:
@@ -165,14 +158,14 @@ class ShippingService:
         return shipment
 
     async def list_shipments(self, principal: Principal, where: ShipmentFilter, *, page: int,
-                             page_size: int) -> ShipmentPage:
-        page, page_size = check_page(page, page_size)
+                             page_size: int) -> Page[Shipment]:
+        window = page_window(page, page_size, DEFAULT_PAGE_SIZE)
         if not principal.has(STAFF):
             where = ShipmentFilter(customer_id=principal.user_id, status=where.status, carrier=where.carrier,
                                    order_id=where.order_id)
         shipments, total = await self._transaction(
-            lambda s: repository.list_shipments(s, where, offset=(page - 1) * page_size, limit=page_size))
-        return ShipmentPage(shipments, page, page_size, total)
+            lambda s: repository.list_shipments(s, where, offset=window.offset, limit=window.size))
+        return Page.of(shipments, window, total)
 
     async def track(self, tracking_number: str) -> Shipment:
         number = tracking_number.strip().upper()

@@ -1,12 +1,12 @@
 """What the use cases accept, and its rules. Field names are the request messages' paths
 (`address.country`, `items[0].quantity`), so a client can point at the field."""
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from libs.errors import FieldViolation, InvalidArgument
+from libs.errors import FieldViolation
+from libs.validation import require
 from services.shipping.models import LOCATION_MAX, NOTE_MAX, ShipmentStatus
 
 MAX_ITEMS = 100
@@ -14,7 +14,6 @@ MAX_QUANTITY = 1000
 MAX_PARCEL_GRAMS = 70_000
 POSTAL_CODE_MAX = 20
 ADDRESS_LIMITS = {"street": 200, "city": 100, "state": 100, "postal_code": POSTAL_CODE_MAX}
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
 CLOCK_SKEW = timedelta(minutes=5)  # a carrier's clock may run a little ahead of ours
 
 
@@ -53,21 +52,8 @@ class StatusChange:
     occurred_at: datetime | None = None  # None: now
 
 
-def require(violations: Iterable[FieldViolation | None]) -> None:
-    found = [v for v in violations if v]
-    if found:
-        raise InvalidArgument.of(*found)
-
-
-def parse_id(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument.field(field, f"{field} must be a UUID") from None
-
-
 def check_rate_request(request: RateRequest) -> None:
-    require([*address_violations(request.address, "address"), *_weight_violations(request)])
+    require(*address_violations(request.address, "address"), *_weight_violations(request))
 
 
 def address_violations(address: Address | None, field: str) -> list[FieldViolation]:
@@ -111,7 +97,7 @@ def parcel_weight(items: Iterable[Item], default_item_grams: int) -> int:
 
 
 def check_status_change(change: StatusChange, now: datetime) -> None:
-    require([
+    require(
         None if change.status else FieldViolation(
             "status", f"Status must be one of {', '.join(s for s in ShipmentStatus if s != 'LABEL_CREATED')}"),
         FieldViolation("location", f"Location must be at most {LOCATION_MAX} characters")
@@ -119,17 +105,7 @@ def check_status_change(change: StatusChange, now: datetime) -> None:
         FieldViolation("note", f"Note must be at most {NOTE_MAX} characters") if len(change.note) > NOTE_MAX else None,
         FieldViolation("occurred_at", "Occurred at must not be in the future")
         if change.occurred_at and change.occurred_at > now + CLOCK_SKEW else None,
-    ])
-
-
-def check_page(page: int, page_size: int) -> tuple[int, int]:
-    """(page, page size) with the defaults applied."""
-    require([
-        FieldViolation("page.page", "Page must not be negative") if page < 0 else None,
-        FieldViolation("page.page_size", f"Page size must be between 1 and {MAX_PAGE_SIZE}")
-        if not 0 <= page_size <= MAX_PAGE_SIZE else None,
-    ])
-    return page or 1, page_size or DEFAULT_PAGE_SIZE
+    )
 
 
 def _label(name: str) -> str:

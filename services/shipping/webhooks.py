@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from libs.errors import FieldViolation, InvalidArgument, Unauthenticated
+from libs.validation import require
 from services.shipping.models import ShipmentStatus
-from services.shipping.validation import StatusChange, require
+from services.shipping.validation import StatusChange
 
 ID_MAX = 200
 BODY_MAX = 64 * 1024
@@ -68,7 +69,7 @@ def parse_update(body: bytes) -> CarrierUpdate:
     tracking_number, status = document.get("trackingNumber"), document.get("status")
     location, note, occurred = document.get("location", ""), document.get("note", ""), document.get("occurredAt")
     occurred_at = _moment(occurred)
-    require([
+    require(
         None if isinstance(tracking_number, str) and tracking_number.strip()
         else FieldViolation("trackingNumber", "Tracking number should not be empty"),
         None if isinstance(status, str) and status in ShipmentStatus.__members__
@@ -77,7 +78,7 @@ def parse_update(body: bytes) -> CarrierUpdate:
         None if isinstance(note, str) else FieldViolation("note", "Note must be a string"),
         None if occurred is None or occurred_at else FieldViolation(
             "occurredAt", "Occurred at must be an ISO 8601 date-time with a time zone"),
-    ])
+    )
     return CarrierUpdate(tracking_number.strip(), StatusChange(
         status=ShipmentStatus(status), location=location.strip(), note=note.strip(), occurred_at=occurred_at))
 

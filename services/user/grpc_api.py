@@ -1,13 +1,11 @@
 """UserService over gRPC: proto → service call → proto. Errors are mapped by the shared interceptor."""
 
-from datetime import datetime
-
-from depot.common.v1 import page_pb2
 from depot.user.v1 import user_pb2, user_pb2_grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from libs.context import current_principal
 from libs.grpc_server import AUTHENTICATED, PUBLIC, ServiceBinding
+from libs.paging import page_info
+from libs.timestamps import to_timestamp
 from services.user.models import Role, User
 from services.user.service import TokenPair, UserService
 
@@ -66,9 +64,8 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         found = await self._service.list_users(page=request.page.page, page_size=request.page.page_size,
                                                search=request.search, role=request.role)
         return user_pb2.ListUsersResponse(
-            users=[user_message(user) for user in found.users],
-            page_info=page_pb2.PageInfo(page=found.page, page_size=found.page_size, total_size=found.total,
-                                        total_pages=found.total_pages),
+            users=[user_message(user) for user in found.items],
+            page_info=page_info(found.page, found.page_size, found.total),
         )
 
     async def GetUser(self, request, context):
@@ -110,8 +107,8 @@ def user_message(user: User) -> user_pb2.User:
     return user_pb2.User(
         id=str(user.id), email=user.email, username=user.username, first_name=user.first_name,
         last_name=user.last_name, roles=user.role_names, is_active=user.is_active,
-        created_at=_timestamp(user.created_at), updated_at=_timestamp(user.updated_at),
-        last_login_at=_timestamp(user.last_login_at),
+        created_at=to_timestamp(user.created_at), updated_at=to_timestamp(user.updated_at),
+        last_login_at=to_timestamp(user.last_login_at),
     )
 
 
@@ -122,11 +119,3 @@ def role_message(role: Role) -> user_pb2.Role:
 def tokens_message(tokens: TokenPair) -> user_pb2.TokenPair:
     return user_pb2.TokenPair(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
                               expires_in=tokens.expires_in, token_type=tokens.token_type)
-
-
-def _timestamp(at: datetime | None) -> Timestamp | None:
-    if at is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(at)
-    return stamp

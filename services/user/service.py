@@ -4,7 +4,6 @@ Password hashing and verification (tens of milliseconds) happen outside transact
 is held while argon2 works; the writes that follow are conditional UPDATEs that re-check what was read.
 """
 
-import math
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +29,10 @@ from libs.errors import (
 )
 from libs.events import topics
 from libs.events.outbox import add_event
+from libs.ids import parse_id
+from libs.paging import MAX_PAGE_SIZE, Page, Window
+from libs.timestamps import to_timestamp
+from libs.validation import require
 from services.user import repository
 from services.user.models import USERNAME_MAX, Role, User
 from services.user.passwords import HISTORY_DEPTH, PasswordHasher
@@ -42,14 +45,12 @@ from services.user.validation import (
     check_role_name,
     check_username,
     normalize_email,
-    parse_id,
-    require,
 )
 
 T = TypeVar("T")
 
 SOURCE = "depot/user"
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
+DEFAULT_PAGE_SIZE = 20
 TAKEN = {  # unique constraint → what the client is told
     "uq_users_email": FieldViolation("email", "Email already registered"),
     "uq_users_username": FieldViolation("username", "Username already taken"),
@@ -69,18 +70,6 @@ class TokenPair:
 class LockoutPolicy:
     max_failed_logins: int = 5
     lock_for: timedelta = timedelta(minutes=15)
-
-
-@dataclass(frozen=True)
-class UserPage:
-    users: list[User]
-    page: int
-    page_size: int
-    total: int
-
-    @property
-    def total_pages(self) -> int:
-        return math.ceil(self.total / self.page_size)
 
 
 class UserService:
@@ -219,11 +208,11 @@ class UserService:
             raise NotFound("User not found")
         return user
 
-    async def list_users(self, *, page: int, page_size: int, search: str, role: str) -> UserPage:
-        page, page_size = _paging(page, page_size)
+    async def list_users(self, *, page: int, page_size: int, search: str, role: str) -> Page[User]:
+        window = _paging(page, page_size)
         users, total = await self._transaction(lambda session: repository.list_users(
-            session=session, search=search.strip(), role=role, offset=(page - 1) * page_size, limit=page_size))
-        return UserPage(users=users, page=page, page_size=page_size, total=total)
+            session=session, search=search.strip(), role=role, offset=window.offset, limit=window.size))
+        return Page.of(users, window, total)
 
     # -- administration --------------------------------------------------------------------------
 
@@ -331,14 +320,14 @@ def _require_refresh_token(token: str) -> None:
         raise InvalidArgument.field("refresh_token", "Refresh token should not be empty")
 
 
-def _paging(page: int, page_size: int) -> tuple[int, int]:
-    """1-based page and its size from a PageRequest (0 means the default)."""
+def _paging(page: int, page_size: int) -> Window:
+    """libs.paging.page_window's rule, but this contract words a negative page "Page must be at least 1"."""
     require(
         FieldViolation("page.page", "Page must be at least 1") if page < 0 else None,
         FieldViolation("page.page_size", f"Page size must be between 1 and {MAX_PAGE_SIZE}")
         if not 0 <= page_size <= MAX_PAGE_SIZE else None,
     )
-    return page or 1, page_size or DEFAULT_PAGE_SIZE
+    return Window(page or 1, page_size or DEFAULT_PAGE_SIZE)
 
 
 def _now() -> datetime:
@@ -346,6 +335,4 @@ def _now() -> datetime:
 
 
 def _timestamp(at: datetime | None = None) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(at or _now())
-    return stamp
+    return to_timestamp(at or _now())

@@ -8,8 +8,9 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.errors import FieldViolation, InvalidArgument
+from libs.ids import as_uuid
 from services.product import repository
-from services.product.commands import ProductFields, VariantFields, as_uuid, slugify, variant_price
+from services.product.commands import ProductFields, VariantFields, slugify, variant_price
 from services.product.models import Category, Product, Variant
 from services.product.views import CategoryView
 

@@ -12,12 +12,13 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 from libs.errors import FieldViolation, InvalidArgument
+from libs.ids import as_uuid
+from libs.paging import MAX_PAGE_SIZE
 from services.product.models import STATUSES
 
 MAX_PRICE = Decimal("9999999999.99")  # NUMERIC(12,2)
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
 
@@ -121,17 +122,10 @@ def variant_price(variant: VariantFields) -> Decimal | None:
 
 
 def require_uuid(value: str, field_name: str, message: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument.field(field_name, message) from None
-
-
-def as_uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+    parsed = as_uuid(value)
+    if parsed is None:
+        raise InvalidArgument.field(field_name, message)
+    return parsed
 
 
 def slugify(name: str) -> str:

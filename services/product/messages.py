@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime
 
-from depot.common.v1 import page_pb2
 from depot.product.v1 import product_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from libs.paging import page_info
+from libs.timestamps import to_timestamp
 from services.product.commands import ProductFields, VariantFields
 from services.product.views import CategoryView, ProductPage, ProductView
 
@@ -26,14 +27,8 @@ SORT_NAMES = {
 }
 
 
-def timestamp(moment: datetime) -> Timestamp:
-    message = Timestamp()
-    message.FromDatetime(moment)
-    return message
-
-
 def now() -> Timestamp:
-    return timestamp(datetime.now(UTC))
+    return to_timestamp(datetime.now(UTC))
 
 
 def status_name(value: int) -> str:
@@ -60,15 +55,14 @@ def product_message(view: ProductView) -> product_pb2.Product:
             for v in view.variants
         ],
         image_urls=view.image_urls, weight_grams=view.weight_grams, in_stock=view.in_stock, version=view.version,
-        created_at=timestamp(view.created_at), updated_at=timestamp(view.updated_at),
+        created_at=to_timestamp(view.created_at), updated_at=to_timestamp(view.updated_at),
     )
 
 
 def page_message(page: ProductPage) -> product_pb2.ListProductsResponse:
     return product_pb2.ListProductsResponse(
         products=[product_message(p) for p in page.products],
-        page_info=page_pb2.PageInfo(page=page.page, page_size=page.page_size, total_size=page.total,
-                                    total_pages=page.total_pages),
+        page_info=page_info(page.page, page.page_size, page.total),
         facets=product_pb2.Facets(
             categories=[
                 product_pb2.CategoryFacet(category_id=str(c.category_id), name=c.name, slug=c.slug, count=c.count)

@@ -23,12 +23,12 @@ from libs.context import current_principal
 from libs.db import in_transaction
 from libs.errors import AlreadyExists, Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from libs.events.outbox import add_event
+from libs.ids import as_uuid
 from services.product import catalog, messages, repository
 from services.product.commands import (
     SLUG_PATTERN,
     UPDATABLE,
     ProductFields,
-    as_uuid,
     check_product,
     page_of,
     parse_price,

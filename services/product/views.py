@@ -86,10 +86,6 @@ class ProductPage(_View):
     total: int
     facets: Facets
 
-    @property
-    def total_pages(self) -> int:
-        return -(-self.total // self.page_size)
-
 
 def dumps(view: _View) -> bytes:
     return view.model_dump_json().encode()

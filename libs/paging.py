@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from depot.common.v1 import page_pb2
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.errors import FieldViolation
 from libs.validation import require
@@ -58,3 +60,9 @@ def page_window(page: int, page_size: int, default_size: int) -> Window:
 def page_info(page: int, page_size: int, total: int) -> page_pb2.PageInfo:
     return page_pb2.PageInfo(page=page, page_size=page_size, total_size=total,
                              total_pages=math.ceil(total / page_size) if page_size else 0)
+
+
+async def select_page(session: AsyncSession, statement: Select, offset: int, limit: int) -> tuple[list, int]:
+    """`limit` rows of an ordered ORM select after `offset`, and how many rows it selects in all."""
+    total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    return list(await session.scalars(statement.offset(offset).limit(limit))), total or 0

@@ -4,10 +4,11 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.paging import select_page
 from services.inventory.models import Movement, Reservation, Stock
 
 
@@ -41,7 +42,7 @@ async def list_stock(
         statement = statement.where(Stock.quantity - Stock.reserved <= Stock.reorder_level)
     if location:
         statement = statement.where(Stock.location == location)
-    return await _page(session, statement.order_by(Stock.sku, Stock.product_id), offset, limit)
+    return await select_page(session, statement.order_by(Stock.sku, Stock.product_id), offset, limit)
 
 
 def add_movement(session: AsyncSession, movement: Movement) -> None:
@@ -57,7 +58,8 @@ async def list_movements(
         statement = statement.where(Movement.created_at >= start)
     if end is not None:
         statement = statement.where(Movement.created_at <= end)
-    return await _page(session, statement.order_by(Movement.created_at.desc(), Movement.id.desc()), offset, limit)
+    return await select_page(session, statement.order_by(Movement.created_at.desc(), Movement.id.desc()),
+                             offset, limit)
 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> None:
@@ -74,9 +76,3 @@ async def reservations_of(session: AsyncSession, order_id: uuid.UUID) -> list[Re
 
 def add_reservations(session: AsyncSession, reservations: Iterable[Reservation]) -> None:
     session.add_all(reservations)
-
-
-async def _page(session: AsyncSession, statement: Select, offset: int, limit: int) -> tuple[list, int]:
-    total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = await session.scalars(statement.offset(offset).limit(limit))
-    return list(rows), total or 0

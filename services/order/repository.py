@@ -4,9 +4,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.paging import select_page
 from services.order.models import UNSETTLED, Order, OrderStatus, StockState
 
 
@@ -49,9 +50,7 @@ async def list_orders(session: AsyncSession, where: OrderFilter, *, offset: int,
         statement = statement.where(Order.created_at >= where.created_from)
     if where.created_to:
         statement = statement.where(Order.created_at <= where.created_to)
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    page = statement.order_by(Order.created_at.desc(), Order.id.desc()).offset(offset).limit(limit)
-    return list(await session.scalars(page)), total or 0
+    return await select_page(session, statement.order_by(Order.created_at.desc(), Order.id.desc()), offset, limit)
 
 
 async def lock_due_for_expiry(session: AsyncSession, now: datetime, limit: int) -> list[Order]:

@@ -4,11 +4,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
+from libs.paging import select_page
 from services.shipping.models import Shipment, ShipmentStatus, WebhookDelivery
 
 
@@ -54,10 +55,9 @@ async def list_shipments(session: AsyncSession, where: ShipmentFilter, *, offset
         statement = statement.where(Shipment.carrier == where.carrier)
     if where.order_id:
         statement = statement.where(Shipment.order_id == where.order_id)
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    page = statement.order_by(Shipment.created_at.desc(), Shipment.id.desc()).offset(offset).limit(limit)
     # Lists carry no history: skip the relationship's second query (and refuse to load it by accident).
-    return list(await session.scalars(page.options(raiseload(Shipment.history)))), total or 0
+    statement = statement.order_by(Shipment.created_at.desc(), Shipment.id.desc()).options(raiseload(Shipment.history))
+    return await select_page(session, statement, offset, limit)
 
 
 async def record_webhook(session: AsyncSession, carrier: str, webhook_id: str) -> bool:

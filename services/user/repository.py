@@ -3,10 +3,11 @@
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, exists, func, or_, select, update
+from sqlalchemy import case, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.paging import select_page
 from services.user.models import PasswordHistory, Role, User, user_roles
 
 # A soft-deleted user is gone for every query; only the row (and its email, still unique) remains.
@@ -34,11 +35,8 @@ async def list_users(
                                 (User.email, User.username, User.first_name, User.last_name))))
     if role:
         conditions.append(exists().where(user_roles.c.user_id == User.id, user_roles.c.role_name == role))
-    total = (await session.execute(select(func.count()).select_from(User).where(*conditions))).scalar_one()
-    page = await session.execute(
-        select(User).where(*conditions).order_by(User.created_at.desc(), User.id).offset(offset).limit(limit)
-    )
-    return list(page.scalars()), total
+    return await select_page(session, select(User).where(*conditions).order_by(User.created_at.desc(), User.id),
+                             offset, limit)
 
 
 async def add_user(user: User, *, session: AsyncSession) -> None:

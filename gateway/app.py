@@ -1,23 +1,24 @@
 """`create_app(settings)`: the gateway's composition root. The lifespan opens the gRPC channels and the
 Redis client and closes them on shutdown; nothing is created at import."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
 from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from gateway.backends import open_channels
+from gateway.deps import reject_unstorable_text
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.ratelimit import FixedWindowLimiter
 from gateway.routers import auth, categories, health, inventory, orders, products, roles, shipping, users
-from gateway.schemas.common import error_responses
 from gateway.settings import GatewaySettings
 from libs.auth import TokenVerifier
 from libs.redis import fail_fast_redis
@@ -60,7 +61,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
-    api = APIRouter(prefix="/api", responses=error_responses("4XX", "5XX"))
+    # Every operation declares the statuses it can answer (its router's and its own), so that the document
+    # is a contract a client and tests/e2e/test_fuzz_contract.py can hold the gateway to.
+    api = APIRouter(prefix="/api", dependencies=[Depends(reject_unstorable_text)])
     for router in (auth.router, users.router, roles.router, inventory.router, orders.router, products.router,
                    categories.router, shipping.router, health.router):
         api.include_router(router)
@@ -68,4 +71,23 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(health.metrics_router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
+    app.openapi = _without_fastapi_422(app.openapi)
     return app
+
+
+def _without_fastapi_422(generate: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document without the 422 FastAPI adds to every operation with parameters: a request
+    that fails validation is a 400 here (declared by each router with the error body), and a 422 only
+    where a route declares one (a reused Idempotency-Key)."""
+    def openapi() -> dict[str, Any]:
+        document = generate()  # FastAPI builds it once and caches it; cleaning it twice is harmless
+        for path in document["paths"].values():
+            for operation in path.values():
+                if operation["responses"].get("422", {}).get("content", {}).get("application/json", {}).get(
+                        "schema") == {"$ref": "#/components/schemas/HTTPValidationError"}:
+                    del operation["responses"]["422"]
+        for name in ("HTTPValidationError", "ValidationError"):
+            document.get("components", {}).get("schemas", {}).pop(name, None)
+        return document
+
+    return openapi

@@ -1,6 +1,8 @@
-"""Dependency aliases for the routers: the resources made by the app's lifespan, the token guard, and
-the Idempotency-Key header."""
+"""Dependency aliases for the routers: the resources made by the app's lifespan, the token guard, the
+Idempotency-Key header, and the refusal of text that could not be stored (NUL, unpaired surrogates)."""
 
+import json
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import grpc
@@ -14,9 +16,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 
 from gateway.ratelimit import FixedWindowLimiter
+from gateway.schemas.common import label
 from gateway.settings import GatewaySettings
 from libs.auth import Principal, TokenVerifier, bearer_token
 from libs.context import authorization_var, principal_var
+from libs.errors import FieldViolation, InvalidArgument
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX
 
@@ -73,3 +77,65 @@ def RequirePermission(permission: str) -> Any:
 
     require.__name__ = f"require_{permission.replace(':', '_')}"
     return Depends(require)
+
+
+NUL = "\x00"
+
+
+def _text_problem(value: str) -> str | None:
+    """What makes a string unfit to pass on: PostgreSQL text cannot store U+0000, and an unpaired
+    surrogate (JSON can spell one, "\\ud800") has no UTF-8 form, so neither a proto message nor a
+    database could take it."""
+    if NUL in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return "must be valid Unicode text"
+    return None
+
+
+async def reject_unstorable_text(request: Request) -> None:
+    """A 400 naming every path parameter, query parameter or JSON body field (or key) whose text could not
+    be stored (see `_text_problem`), before any service sees it and fails with a 500."""
+    found: list[tuple[str, str]] = []
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if problem := _text_problem(name) or _text_problem(value):
+            found.append((name, problem))
+    body = await request.body()  # FastAPI has read it already: this is its cached copy
+    if b"\\u" in body:  # a raw NUL or lone surrogate is invalid JSON: only an escape can bring one in
+        try:
+            found += _bad_strings(json.loads(body))
+        except ValueError:
+            pass  # not JSON: the route's own parsing answers for it
+    if found:
+        raise InvalidArgument.of(*(FieldViolation(field, f"{label(_leaf(field))} {problem}")
+                                   for field, problem in ((_printable(f), p) for f, p in found)))
+
+
+def _bad_strings(document: Any) -> Iterator[tuple[str, str]]:
+    """The dotted paths (items.0.name), in document order, of the strings of a JSON document that have a
+    `_text_problem`, with the problem. A loop rather than recursion: a deeply nested body must not
+    exhaust the stack."""
+    pending: list[tuple[Any, str]] = [(document, "")]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, str):
+            if problem := _text_problem(value):
+                yield path or "body", problem
+        elif isinstance(value, dict | list):
+            if isinstance(value, dict):
+                # A bad key is reported as a problem of the object that has it (`variants.0.attributes`).
+                yield from ((path or "body", problem) for key in value if (problem := _text_problem(key)))
+            pairs = value.items() if isinstance(value, dict) else enumerate(value)
+            pending.extend(reversed([(item, f"{path}.{key}" if path else str(key)) for key, item in pairs]))
+
+
+def _printable(field: str) -> str:
+    """A query parameter's name as the error body can carry it, when the name itself is the bad text."""
+    return field.replace(NUL, "\\u0000").encode(errors="backslashreplace").decode()
+
+
+def _leaf(field: str) -> str:
+    """The last name in a dotted path that is not a list index: `items.0.name` → `name`."""
+    return next((part for part in reversed(field.split(".")) if not part.isdigit()), "")

@@ -3,7 +3,9 @@ gRPC status → HTTP status with the service's field violations, request validat
 contract's messages, HTTP errors (unknown route, rate limit) and domain errors raised in the gateway
 itself (the token guard). Unexpected exceptions are answered in gateway.middleware."""
 
+import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
@@ -101,9 +103,29 @@ async def _domain_error(_: Request, error: DomainError) -> JSONResponse:
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     phrase = HTTPStatus(error.status_code).phrase
     message = error.detail if isinstance(error.detail, str) else phrase
+    headers = dict(error.headers or {})
     if error.status_code in (HTTPStatus.NOT_FOUND, HTTPStatus.METHOD_NOT_ALLOWED) and message == phrase:
         message = f"Cannot {request.method} {request.url.path}"  # the router's own answer: no such route
-    return error_response(error.status_code, message, headers=error.headers)
+    if error.status_code == HTTPStatus.METHOD_NOT_ALLOWED and (methods := _allowed_methods(request)):
+        headers["Allow"] = ", ".join(methods)
+    return error_response(error.status_code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the path, as the OpenAPI document lists them. Starlette's own Allow names only
+    the methods of the first route matching the path, and each method of a path is a route of its own
+    here (GET and POST /api/products)."""
+    methods = {method.upper() for template, operations in request.app.openapi()["paths"].items()
+               if _template_pattern(template).fullmatch(request.scope["path"]) for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+    return sorted(methods)
+
+
+@cache
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """/api/products/{id} → a pattern of the paths it stands for (a parameter is one path segment)."""
+    return re.compile(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)))
 
 
 # --- request validation ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from gateway.schemas.auth import (
 from gateway.schemas.common import Message, error_responses
 from gateway.schemas.users import UserPublic
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(400, 503))
+router = APIRouter(prefix="/auth", tags=["auth"], responses=error_responses(400, 503, 504))
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, responses=error_responses(409))

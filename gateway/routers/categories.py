@@ -9,7 +9,7 @@ from gateway.deps import ProductStub, RequirePermission
 from gateway.schemas.common import error_responses
 from gateway.schemas.products import CategoryCreate, CategoryPublic
 
-router = APIRouter(prefix="/categories", tags=["categories"], responses=error_responses(400, 503))
+router = APIRouter(prefix="/categories", tags=["categories"], responses=error_responses(400, 503, 504))
 
 
 @router.get("")

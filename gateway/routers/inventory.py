@@ -9,10 +9,10 @@ from depot.inventory.v1 import inventory_pb2
 from fastapi import APIRouter, Path, Query
 
 from gateway.deps import IdempotencyKey, InventoryStub, RequirePermission
-from gateway.schemas.common import Page, error_responses, period
+from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses, period
 from gateway.schemas.inventory import AdjustmentPublic, MovementPublic, StockAdjustment, StockPublic
 
-router = APIRouter(prefix="/inventory", tags=["inventory"], responses=error_responses(400, 401, 403, 503))
+router = APIRouter(prefix="/inventory", tags=["inventory"], responses=error_responses(400, 401, 403, 503, 504))
 NOT_FOUND = error_responses(404)
 READ = RequirePermission("inventory:read")
 
@@ -24,8 +24,8 @@ async def list_stock(
     inventory: InventoryStub,
     low_stock: Annotated[bool, Query(alias="lowStock")] = False,
     location: Annotated[str, Query(max_length=100)] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    limit: PageLimit = 20,
 ) -> Page[StockPublic]:
     answer = await inventory.ListStock(inventory_pb2.ListStockRequest(
         page=page_pb2.PageRequest(page=page, page_size=limit), low_stock=low_stock, location=location))
@@ -61,8 +61,8 @@ async def stock_history(
     inventory: InventoryStub,
     start_date: Annotated[datetime | None, Query(alias="startDate")] = None,
     end_date: Annotated[datetime | None, Query(alias="endDate")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: PageNumber = 1,
+    limit: PageLimit = 50,
 ) -> Page[MovementPublic]:
     """Newest first."""
     start, end = period(start_date, end_date)

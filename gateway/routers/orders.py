@@ -15,10 +15,10 @@ from depot.order.v1 import order_pb2
 from fastapi import APIRouter, Body, Path, Query
 
 from gateway.deps import CurrentPrincipal, IdempotencyKey, OrderStub, RequirePermission
-from gateway.schemas.common import Page, error_responses, period
+from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses, period
 from gateway.schemas.orders import STATUS_VALUES, OrderCancellation, OrderCreate, OrderPayment, OrderPublic, Status
 
-router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(400, 401, 403, 503))
+router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(400, 401, 403, 503, 504))
 ONE = error_responses(404)
 CHANGE = {**ONE, **error_responses(409)}
 REPLAYABLE = error_responses(409, 422)
@@ -43,8 +43,8 @@ async def list_orders(
                                       description="Staff only; customers always see their own")] = "",
     start_date: Annotated[datetime | None, Query(alias="startDate")] = None,
     end_date: Annotated[datetime | None, Query(alias="endDate")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    limit: PageLimit = 20,
 ) -> Page[OrderPublic]:
     """Newest first."""
     start, end = period(start_date, end_date)

@@ -14,7 +14,7 @@ from depot.product.v1 import product_pb2
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from gateway.deps import ProductStub, RequirePermission, Verifier, current_principal
-from gateway.schemas.common import error_responses
+from gateway.schemas.common import PageLimit, PageNumber, error_responses
 from gateway.schemas.products import (
     SORTS,
     STATUS_VALUES,
@@ -27,13 +27,14 @@ from gateway.schemas.products import (
 )
 from libs.errors import InvalidArgument
 
-router = APIRouter(prefix="/products", tags=["products"], responses=error_responses(400, 503))
+router = APIRouter(prefix="/products", tags=["products"], responses=error_responses(400, 503, 504))
 ONE = error_responses(404)
 WRITE = error_responses(401, 403, 404, 409)
-ETAG = re.compile(r'\s*(?:W/)?"(\d+)"\s*')
+# 18 digits at most: a version is an int64 in the proto, and a longer one cannot be any product's.
+ETAG = re.compile(r'\s*(?:W/)?"(\d{1,18})"\s*')
 
 
-@router.get("")
+@router.get("", responses=error_responses(401, 403))
 async def list_products(
     request: Request,
     products: ProductStub,
@@ -45,8 +46,8 @@ async def list_products(
     in_stock: Annotated[bool | None, Query(alias="inStock")] = None,
     sort: Annotated[Sort | None, Query(description="relevance when searching, else newest")] = None,
     status: Annotated[Status | None, Query(description="ACTIVE by default; others need product:update")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    limit: PageLimit = 20,
 ) -> ProductPage:
     """Search is case-insensitive over name, description and sku, and tolerates typos. Facets count the
     whole filtered set: the top 10 categories and the price ranges <50, 50-100, 100-200, >=200."""

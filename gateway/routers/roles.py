@@ -7,7 +7,7 @@ from gateway.deps import RequirePermission, UserStub
 from gateway.schemas.common import error_responses
 from gateway.schemas.roles import RoleCreate, RolePublic
 
-router = APIRouter(prefix="/roles", tags=["roles"], responses=error_responses(400, 401, 403, 503))
+router = APIRouter(prefix="/roles", tags=["roles"], responses=error_responses(400, 401, 403, 503, 504))
 
 
 @router.get("", dependencies=[RequirePermission("role:read")])

@@ -13,7 +13,7 @@ from depot.shipping.v1 import shipping_pb2
 from fastapi import APIRouter, Header, Path, Query, Request
 
 from gateway.deps import RequirePermission, ShippingStub
-from gateway.schemas.common import Page, error_responses, to_timestamp
+from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses, to_timestamp
 from gateway.schemas.shipping import (
     Carrier,
     RateRequest,
@@ -26,7 +26,7 @@ from gateway.schemas.shipping import (
     status_value,
 )
 
-router = APIRouter(tags=["shipping"], responses=error_responses(400, 503))
+router = APIRouter(tags=["shipping"], responses=error_responses(400, 503, 504))
 PROTECTED = error_responses(401, 403)
 ONE = error_responses(404)
 READ = RequirePermission("shipping:read")
@@ -49,8 +49,8 @@ async def list_shipments(
     order_id: Annotated[uuid.UUID | None, Query(alias="orderId")] = None,
     customer_id: Annotated[str, Query(alias="customerId", max_length=64,
                                       description="Staff only; customers always see their own")] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    limit: PageLimit = 20,
 ) -> Page[ShipmentPublic]:
     """Newest first, without their history (GET /shipments/{id} has it)."""
     answer = await shipping.ListShipments(shipping_pb2.ListShipmentsRequest(

@@ -8,18 +8,18 @@ from depot.user.v1 import user_pb2
 from fastapi import APIRouter, Query
 
 from gateway.deps import RequirePermission, UserStub
-from gateway.schemas.common import Page, error_responses
+from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses
 from gateway.schemas.users import RolesAssignment, UserPublic, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"], responses=error_responses(400, 401, 403, 503))
+router = APIRouter(prefix="/users", tags=["users"], responses=error_responses(400, 401, 403, 503, 504))
 NOT_FOUND = error_responses(404)
 
 
 @router.get("", dependencies=[RequirePermission("user:read")])
 async def list_users(
     users: UserStub,
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    limit: PageLimit = 20,
     search: Annotated[str, Query(max_length=100)] = "",
     role: Annotated[str, Query(max_length=50)] = "",
 ) -> Page[UserPublic]:

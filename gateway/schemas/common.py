@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 from pydantic.alias_generators import to_camel
@@ -13,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from libs import validation
 from libs.errors import InvalidArgument
+from libs.paging import MAX_PAGE_SIZE
 
 # The type of errors whose message is already the contract's text (see gateway.errors).
 RULE_ERROR = "depot_rule"
@@ -58,6 +60,13 @@ Username = Annotated[str, _rule(validation.username_problem)]
 NewPassword = Annotated[str, _rule(validation.password_problem)]
 # Field's own check words it as libs.validation.name_problem does, and shows the limit in the OpenAPI document.
 Name = Annotated[str, Field(max_length=validation.NAME_MAX)]
+
+# The proto fields behind the numbers are int32: a larger number would not even fit in the message (a 500
+# before this bound); the bound also shows in the OpenAPI document.
+INT32_MAX = 2**31 - 1
+Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
+PageNumber = Annotated[int, Query(ge=1, le=INT32_MAX)]
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
 class ErrorDetail(BaseModel):

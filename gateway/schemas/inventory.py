@@ -1,14 +1,11 @@
 """Inventory bodies: stock as the back office sees it, adjustments and the movements history."""
 
 from datetime import datetime
-from typing import Annotated
 
 from depot.inventory.v1 import inventory_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel, timestamp
-
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+from gateway.schemas.common import ApiModel, Int32, timestamp
 
 
 def _enum_name(enum, value: int, prefix: str) -> str:

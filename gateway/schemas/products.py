@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from depot.product.v1 import product_pb2
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from gateway.schemas.common import ApiModel, NonEmpty, Page, rule_error
+from gateway.schemas.common import ApiModel, Int32, NonEmpty, Page, rule_error
 
 Status = Literal["ACTIVE", "DRAFT", "ARCHIVED"]
 Sort = Literal["relevance", "newest", "price_asc", "price_desc", "name_asc", "name_desc"]
@@ -82,6 +82,10 @@ def _not_negative(label: str):
     return AfterValidator(check)
 
 
+Weight = Annotated[Int32, _not_negative("Weight")]
+InitialQuantity = Annotated[Int32, _not_negative("Initial quantity")]
+
+
 class VariantIn(ApiModel):
     sku: Sku
     name: str = Field("", max_length=200)
@@ -100,7 +104,7 @@ class ProductFields(ApiModel):
     category: Categories | None = None
     variants: list[VariantIn] | None = None
     images: list[ImageUrl] | None = None
-    weight: Annotated[int, _not_negative("Weight")] | None = None
+    weight: Weight | None = None
 
     def to_proto(self) -> tuple[product_pb2.ProductInput, list[str]]:
         """The ProductInput and the update mask of the fields that were sent (null counts as absent)."""
@@ -120,7 +124,7 @@ class ProductCreate(ProductFields):
     sku: Sku
     name: Annotated[NonEmpty, Field(max_length=200)]
     price: Price
-    initial_quantity: Annotated[int, _not_negative("Initial quantity")] = 0
+    initial_quantity: InitialQuantity = 0
 
 
 class CategoryRef(ApiModel):
@@ -225,5 +229,5 @@ class CategoryCreate(ApiModel):
     # Derived from the name when absent; the service checks its form.
     slug: str = Field("", max_length=120)
     parent_id: uuid.UUID | None = None
-    sort_order: int = 0
+    sort_order: Int32 = 0
     active: bool = True

@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 from opentelemetry.propagate import inject
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 NOTIFY_CHANNEL = "depot_outbox"  # LISTEN/NOTIFY wakes the relay as soon as a transaction commits
 
@@ -64,25 +64,29 @@ def drop_event_tables() -> None:
     op.drop_table("outbox")
 
 
+# One statement per event: the row, and the NOTIFY that wakes the relay once the transaction commits
+# (PostgreSQL delivers identical notifications of one transaction once, however many events it wrote).
+# clock_timestamp(), not now(): several events of one transaction keep the order they were written in,
+# and the relay publishes in created_at order. Built once: a text() construct costs more than its run.
+_INSERT = text(
+    "INSERT INTO outbox (id, topic, key, event_type, payload, headers, created_at) "
+    "SELECT :id, :topic, :key, :event_type, :payload, CAST(:headers AS jsonb), clock_timestamp() "
+    f"FROM (SELECT pg_notify('{NOTIFY_CHANNEL}', '')) AS wake"
+)
+
+
 async def add_event(
-    session: AsyncSession, *, topic: str, key: str, event_type: str, payload: Message, source: str
+    session: AsyncSession | AsyncConnection, *, topic: str, key: str, event_type: str, payload: Message,
+    source: str,
 ) -> uuid.UUID:
-    """Write one event in the caller's transaction; nothing is published unless that transaction commits."""
+    """Write one event in the caller's transaction (a session's or a Core connection's); nothing is
+    published unless that transaction commits."""
     event_id = uuid.uuid4()
     headers = {"ce_source": source, "ce_time": datetime.now(UTC).isoformat()}
     inject(headers)  # traceparent of the request that caused the event
-    await session.execute(
-        text(
-            # clock_timestamp(), not now(): several events of one transaction keep the order they were
-            # written in, and the relay publishes in created_at order.
-            "INSERT INTO outbox (id, topic, key, event_type, payload, headers, created_at) "
-            "VALUES (:id, :topic, :key, :event_type, :payload, CAST(:headers AS jsonb), clock_timestamp())"
-        ),
-        {
-            "id": event_id, "topic": topic, "key": key, "event_type": event_type,
-            "payload": json_format.MessageToJson(payload, indent=None, preserving_proto_field_name=True),
-            "headers": json.dumps(headers),
-        },
-    )
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    await session.execute(_INSERT, {
+        "id": event_id, "topic": topic, "key": key, "event_type": event_type,
+        "payload": json_format.MessageToJson(payload, indent=None, preserving_proto_field_name=True),
+        "headers": json.dumps(headers),
+    })
     return event_id

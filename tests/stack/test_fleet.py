@@ -11,8 +11,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from libs.stack import Fleet, LocalStack, StackError
+from libs.stack import FAST_GROUP_CONFIG, Fleet, LocalStack, StackError
 from libs.stack.process import free_ports, port_open
+from services.order.settings import Settings as OrderSettings
 
 SERVICE = '''
 import json, os, sys
@@ -100,6 +101,13 @@ def test_an_empty_checkout_is_skipped_with_a_log_line(stack: LocalStack, tmp_pat
     assert "the gateway is skipped" in caplog.text
 
 
+def test_consumers_join_fast_under_the_fleet(stack: LocalStack, tmp_path: Path, monkeypatch) -> None:
+    """The fleet hands every service the fast group settings, and the settings class reads them."""
+    for name, value in Fleet(stack, tmp_path / "data", root=tmp_path).env_for("order").items():
+        monkeypatch.setenv(name, value)
+    assert OrderSettings().consumer_overrides == FAST_GROUP_CONFIG
+
+
 def test_env_names_every_address_and_one_lasting_key_pair(stack: LocalStack, tmp_path: Path) -> None:
     fleet = Fleet(stack, tmp_path / "data", service_ports={"inventory": 41053}, gateway_port=4000, root=tmp_path)
 
@@ -109,6 +117,7 @@ def test_env_names_every_address_and_one_lasting_key_pair(stack: LocalStack, tmp
     assert user["DEPOT_USER_REDIS_URL"] == stack.redis_url
     assert user["DEPOT_USER_KAFKA_BOOTSTRAP"] == stack.kafka_bootstrap
     assert "DEPOT_USER_SEED_ADMIN_EMAIL" not in user
+    assert json.loads(order["DEPOT_ORDER_CONSUMER_OVERRIDES"]) == FAST_GROUP_CONFIG
     assert order["DEPOT_ORDER_INVENTORY_ADDR"] == "127.0.0.1:41053"
     assert gateway["DEPOT_GATEWAY_PORT"] == "4000"
     assert gateway["DEPOT_GATEWAY_AUDIT_ADDR"] == "127.0.0.1:50057"

@@ -1,14 +1,19 @@
 """Async SQLAlchemy engine and sessions, and the retry for serialization failures and deadlocks."""
 
+import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy import MetaData
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
+W = TypeVar("W", AsyncSession, AsyncConnection)
+# Where a repository runs its statements: an ORM session, or a Core connection when the use case needs
+# no unit of work (Core statements on a connection cost a fraction of the ORM's CPU).
+Executor = AsyncSession | AsyncConnection
 
 # Named constraints make Alembic migrations reviewable and stable across databases.
 NAMING_CONVENTION = {
@@ -20,6 +25,7 @@ NAMING_CONVENTION = {
 }
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+MAX_WAIT = 0.5  # seconds: the longest pause between two attempts
 
 
 def metadata() -> MetaData:
@@ -41,19 +47,41 @@ def is_retryable(error: BaseException) -> bool:
 
 
 async def in_transaction(
-    sessions: async_sessionmaker[AsyncSession],
-    work: Callable[[AsyncSession], Awaitable[T]],
+    sessions: async_sessionmaker[AsyncSession] | AsyncEngine,
+    work: Callable[[W], Awaitable[T]],
     *,
     attempts: int = 5,
 ) -> T:
-    """Run `work` in one transaction, again from the start if PostgreSQL aborts it for a conflict."""
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception(is_retryable),
-        stop=stop_after_attempt(attempts),
-        wait=wait_random_exponential(multiplier=0.01, max=0.5),
-        reraise=True,
-    ):
-        with attempt:
+    """Run `work` in one transaction, again from the start if PostgreSQL aborts it for a conflict: on a
+    session from `sessions`, or on a Core connection when given the engine itself."""
+    for attempt in range(1, attempts + 1):
+        try:
             async with sessions.begin() as session:
                 return await work(session)
-    raise AssertionError("unreachable: tenacity reraises the last error")
+        except DBAPIError as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+        await _pause(attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+async def in_autocommit(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]], *,
+                        attempts: int = 5) -> T:
+    """Run `work` on a connection outside any transaction: each statement commits on its own. For work
+    that is one statement (a read, or a single UPDATE … RETURNING) this is what a transaction of its own
+    would do, minus the BEGIN and COMMIT round trips. Retried like `in_transaction`."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                return await work(connection)
+        except DBAPIError as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+        await _pause(attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+async def _pause(attempt: int) -> None:
+    """Random exponential back-off, so that the transactions that collided do not collide again."""
+    await asyncio.sleep(random.uniform(0, min(MAX_WAIT, 0.01 * 2 ** (attempt - 1))))

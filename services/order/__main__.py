@@ -42,7 +42,7 @@ async def build(settings: Settings, payments: PaymentProvider | None = None) -> 
     inventory = InventoryClient(settings.inventory_addr, timeout_seconds=settings.peer_timeout_seconds)
     sessions = session_factory(engine)
     service = OrderService(
-        sessions, catalog=catalog, inventory=inventory, payments=payments or SandboxProvider(),
+        engine, catalog=catalog, inventory=inventory, payments=payments or SandboxProvider(),
         policy=Policy(ttl=timedelta(seconds=settings.order_ttl_seconds), tax_rate=settings.tax_rate,
                       shipping_cost=settings.shipping_cost, currency=settings.currency),
     )

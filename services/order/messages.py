@@ -1,9 +1,9 @@
-"""Rows → the contract's messages, for the servicer and for the event payloads the use cases write."""
+"""Records → the contract's messages, for the servicer and for the event payloads the use cases write."""
 
 from depot.order.v1 import order_pb2
 
 from libs.timestamps import to_timestamp
-from services.order.models import Order, Payment
+from services.order.views import OrderView, PaymentView
 
 ADDRESS_FIELDS = ("street", "city", "state", "postal_code", "country")
 
@@ -14,7 +14,7 @@ def address_message(address: dict | None) -> order_pb2.Address | None:
     return order_pb2.Address(**{name: address.get(name, "") for name in ADDRESS_FIELDS})
 
 
-def payment_message(payment: Payment | None) -> order_pb2.Payment | None:
+def payment_message(payment: PaymentView | None) -> order_pb2.Payment | None:
     if payment is None:
         return None
     return order_pb2.Payment(
@@ -25,7 +25,7 @@ def payment_message(payment: Payment | None) -> order_pb2.Payment | None:
     )
 
 
-def order_message(order: Order) -> order_pb2.Order:
+def order_message(order: OrderView) -> order_pb2.Order:
     return order_pb2.Order(
         id=str(order.id), customer_id=order.customer_id,
         status=order_pb2.OrderStatus.Value(f"ORDER_STATUS_{order.status}"),

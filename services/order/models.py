@@ -1,4 +1,5 @@
-"""Orders with their lines (a price snapshot) and payments (DESIGN.md §5: money NUMERIC(12,2))."""
+"""Orders with their lines (a price snapshot) and payments (DESIGN.md §5: money NUMERIC(12,2)). The tables
+are read and written with Core statements (repository.py) into the records of views.py."""
 
 import uuid
 from datetime import datetime
@@ -7,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from libs.db import metadata
 from libs.events.outbox import add_event_tables
@@ -102,16 +103,6 @@ class Order(Base):
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    items: Mapped[list["OrderItem"]] = relationship(
-        lazy="selectin", order_by="OrderItem.position", cascade="all, delete-orphan"
-    )
-    payment: Mapped["Payment | None"] = relationship(lazy="selectin", cascade="all, delete-orphan")
-
-    @property
-    def total_amount(self) -> Decimal:
-        """The items' sum, the REST contract's totalAmount."""
-        return self.subtotal
 
 
 class OrderItem(Base):

@@ -10,7 +10,7 @@ the order row is locked, so two payments of one order cannot both charge.
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
@@ -19,10 +19,10 @@ import structlog
 from depot.order.v1 import events_pb2, order_pb2
 from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.auth import Principal
-from libs.db import in_transaction
+from libs.db import Executor, in_autocommit, in_transaction
 from libs.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
 from libs.events import topics
 from libs.events.outbox import add_event
@@ -36,7 +36,7 @@ from services.order import repository
 from services.order.catalog import CatalogClient, Product
 from services.order.inventory import InventoryClient
 from services.order.messages import order_message
-from services.order.models import Order, OrderItem, OrderStatus, Payment, PaymentStatus, StockState
+from services.order.models import OrderStatus, PaymentStatus, StockState
 from services.order.payments import PaymentProvider
 from services.order.repository import OrderFilter
 from services.order.validation import (
@@ -47,6 +47,7 @@ from services.order.validation import (
     check_reason,
     normalized_draft,
 )
+from services.order.views import ItemView, OrderView, PaymentView
 
 T = TypeVar("T")
 log = structlog.get_logger("order")
@@ -71,11 +72,11 @@ class Policy:
     currency: str
 
 
-def _may_read(principal: Principal, order: Order) -> bool:
+def _may_read(principal: Principal, order: OrderView) -> bool:
     return order.customer_id == principal.user_id or principal.has("order:read:all")
 
 
-def _check_transition(order: Order, target: OrderStatus) -> None:
+def _check_transition(order: OrderView, target: OrderStatus) -> None:
     if target not in TRANSITIONS.get(order.status, ()):
         if order.status == target:
             raise FailedPrecondition(f"Order is already {target}")
@@ -83,49 +84,51 @@ def _check_transition(order: Order, target: OrderStatus) -> None:
 
 
 class OrderService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, catalog: CatalogClient,
+    """Works on Core connections (views.py says why); record_shipment runs in the event consumer's session."""
+
+    def __init__(self, engine: AsyncEngine, *, catalog: CatalogClient,
                  inventory: InventoryClient, payments: PaymentProvider, policy: Policy,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
-        self._sessions = sessions
+        self._engine = engine
         self._catalog = catalog
         self._inventory = inventory
         self._payments = payments
         self._policy = policy
         self._now = clock
 
-    async def _transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        return await in_transaction(self._sessions, work)
+    async def _transaction(self, work: Callable[[Executor], Awaitable[T]]) -> T:
+        return await in_transaction(self._engine, work)
+
+    async def _statement(self, work: Callable[[Executor], Awaitable[T]]) -> T:
+        """For work that is a single statement: it commits by itself, without BEGIN and COMMIT."""
+        return await in_autocommit(self._engine, work)
 
     # -- placing an order ------------------------------------------------------------------------
 
-    async def create_order(self, principal: Principal, draft: OrderDraft, idempotency_key: str = "") -> Order:
+    async def create_order(self, principal: Principal, draft: OrderDraft, idempotency_key: str = "") -> OrderView:
         """Snapshot the prices, write the order as PENDING, then reserve its stock."""
         require(check_key(idempotency_key))
         draft = normalized_draft(draft)
         request_hash = fingerprint(asdict(draft))
         if idempotency_key:
-            earlier = await self._transaction(
-                lambda s: repository.get_by_key(s, principal.user_id, idempotency_key))
+            earlier = await self._statement(lambda db: repository.get_by_key(db, principal.user_id, idempotency_key))
             if earlier is not None:
                 return await self._replay_create(earlier, request_hash)
         products = await self._catalog.get_products({item.product_id for item in draft.items})
         order = self._new_order(principal.user_id, draft, products, idempotency_key or None, request_hash)
-
-        async def write(session: AsyncSession) -> None:
-            repository.add(session, order)
-
         try:
-            await self._transaction(write)
+            await self._transaction(lambda db: repository.add(db, order))
         except IntegrityError:
             if not idempotency_key:
                 raise
             # A concurrent request with the same key inserted first: answer as its replay.
-            earlier = await self._transaction(lambda s: repository.get_by_key(s, principal.user_id, idempotency_key))
+            earlier = await self._statement(lambda db: repository.get_by_key(db, principal.user_id, idempotency_key))
             return await self._replay_create(earlier, request_hash)
         return await self._reserve(order)
 
     def _new_order(self, customer_id: str, draft: OrderDraft, products: dict[str, Product],
-                   idempotency_key: str | None, request_hash: str) -> Order:
+                   idempotency_key: str | None, request_hash: str) -> OrderView:
+        """The order as its rows will read back: money rounded to the columns' two places."""
         now = self._now()
         items = []
         for position, wanted in enumerate(draft.items):
@@ -141,31 +144,33 @@ class OrderService:
                     raise NotFound(f"Variant {wanted.variant_id} of product {product.id} not found")
                 name = f"{product.name} ({variant.name})" if variant.name else product.name
                 sku, price = variant.sku, variant.price or price
-            items.append(OrderItem(
+            items.append(ItemView(
                 position=position, product_id=product.id, variant_id=wanted.variant_id, sku=sku, name=name,
-                unit_price=price, quantity=wanted.quantity, line_total=(price * wanted.quantity).quantize(CENT),
+                unit_price=price.quantize(CENT, rounding=ROUND_HALF_UP), quantity=wanted.quantity,
+                line_total=(price * wanted.quantity).quantize(CENT),
             ))
         subtotal = sum((item.line_total for item in items), Decimal("0.00"))
         tax = (subtotal * self._policy.tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
         shipping = self._policy.shipping_cost.quantize(CENT)
-        return Order(
+        return OrderView(
             id=uuid.uuid4(), customer_id=customer_id, status=OrderStatus.PENDING,
-            stock_state=StockState.RESERVING, currency=self._policy.currency, items=items, subtotal=subtotal,
+            stock_state=StockState.RESERVING, currency=self._policy.currency, items=tuple(items), subtotal=subtotal,
             shipping_cost=shipping, tax_amount=tax, grand_total=subtotal + shipping + tax,
             shipping_address=asdict(draft.shipping_address),
             billing_address=asdict(draft.billing_address) if draft.billing_address else None,
             notes=draft.notes, cancel_reason="", idempotency_key=idempotency_key, request_hash=request_hash,
-            created_at=now, updated_at=now, expires_at=now + self._policy.ttl,
+            created_at=now, updated_at=now, expires_at=now + self._policy.ttl, paid_at=None, shipped_at=None,
+            delivered_at=None, cancelled_at=None, payment=None,
         )
 
-    async def _replay_create(self, earlier: Order, request_hash: str) -> Order:
+    async def _replay_create(self, earlier: OrderView, request_hash: str) -> OrderView:
         if earlier.request_hash != request_hash:
             raise InvalidArgument.field(IDEMPOTENCY_FIELD, IDEMPOTENCY_MISMATCH)
         if earlier.stock_state == StockState.RESERVING:
             return await self._reserve(earlier)  # the first call did not learn the outcome: ask again
         return earlier
 
-    async def _reserve(self, order: Order) -> Order:
+    async def _reserve(self, order: OrderView) -> OrderView:
         lines = Counter()
         for item in order.items:
             lines[item.product_id] += item.quantity
@@ -173,45 +178,51 @@ class OrderService:
             await self._inventory.reserve(order.id, lines)
         except (NotFound, FailedPrecondition, InvalidArgument):
             # Refused outright, nothing reserved: the order was never placed.
-            await self._transaction(lambda s: repository.delete_unreserved(s, order.id))
+            await self._statement(lambda db: repository.delete_unreserved(db, order.id))
             raise
         # Unavailable propagates: the order stays RESERVING, and a replay or its expiry settles it.
-        order = await self._transaction(lambda s: self._confirm_reserved(s, order.id))
-        return await self._settle(order.id) if order.stock_state == StockState.RELEASING else order
+        order = await self._transaction(lambda db: self._confirm_reserved(db, order))
+        if order.stock_state != StockState.RELEASING:
+            return order
+        await self._settle(order.id, StockState.RELEASING)
+        return await self._statement(lambda db: repository.get(db, order.id))
 
-    async def _confirm_reserved(self, session: AsyncSession, order_id: uuid.UUID) -> Order:
-        if await repository.move_stock_state(session, order_id, StockState.RESERVING, StockState.RESERVED):
-            order = await repository.get(session, order_id)
-            await self._publish(session, order, "order.created", events_pb2.OrderCreated(order=order_message(order)))
+    async def _confirm_reserved(self, db: Executor, order: OrderView) -> OrderView:
+        """RESERVING → RESERVED with order.created. While RESERVING nothing else changes the row, so
+        `order` still is what it holds; it is read again only when it has left RESERVING meanwhile."""
+        if await repository.move_stock_state(db, order.id, StockState.RESERVING, StockState.RESERVED):
+            order = replace(order, stock_state=StockState.RESERVED)
+            await self._publish(db, order, "order.created", events_pb2.OrderCreated(order=order_message(order)))
             return order
         # Expired or cancelled while the reservation was on its way: release it again, in case this
         # reservation landed after the release did.
-        await repository.move_stock_state(session, order_id, StockState.RELEASED, StockState.RELEASING)
-        return await repository.get(session, order_id)
+        await repository.move_stock_state(db, order.id, StockState.RELEASED, StockState.RELEASING)
+        return await repository.get(db, order.id)
 
     # -- reading ---------------------------------------------------------------------------------
 
-    async def get_order(self, principal: Principal, order_id: str) -> Order:
+    async def get_order(self, principal: Principal, order_id: str) -> OrderView:
         oid = parse_id(order_id, "id")
-        order = await self._transaction(lambda s: repository.get(s, oid))
+        order = await self._statement(lambda db: repository.get(db, oid))
         if order is None or not _may_read(principal, order):
             raise NotFound(f"Order {order_id} not found")
         return order
 
     async def list_orders(self, principal: Principal, where: OrderFilter, *, page: int,
-                          page_size: int) -> Page[Order]:
+                          page_size: int) -> Page[OrderView]:
         if not principal.has("order:read:all"):
             where = OrderFilter(**{**asdict(where), "customer_id": principal.user_id})
         # Out-of-range paging is brought into range here rather than refused.
         window = Window(max(page, 1), min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
-        orders, total = await self._transaction(
-            lambda s: repository.list_orders(s, where, offset=window.offset, limit=window.size))
+        # Statements outside a transaction see what READ COMMITTED would show them inside one.
+        orders, total = await self._statement(
+            lambda db: repository.list_orders(db, where, offset=window.offset, limit=window.size))
         return Page.of(orders, window, total)
 
     # -- paying and cancelling -------------------------------------------------------------------
 
     async def pay_order(self, principal: Principal, order_id: str, payment: PaymentRequest,
-                        idempotency_key: str = "") -> Order:
+                        idempotency_key: str = "") -> OrderView:
         """Charge the grand total, mark the order PAID with order.paid, then commit its stock."""
         oid = parse_id(order_id, "order_id")
         require(check_key(idempotency_key), *check_payment(payment))
@@ -219,8 +230,8 @@ class OrderService:
         # Fixed before the transaction: a retry of it (serialization failure) must not charge again.
         charge_key = f"{oid}:{idempotency_key or uuid.uuid4().hex}"
 
-        async def work(session: AsyncSession) -> Order:
-            order = await self._locked_for_change(session, oid, principal)
+        async def work(db: Executor) -> OrderView:
+            order = await self._locked_for_change(db, oid, principal)
             earlier = order.payment
             if idempotency_key and earlier is not None and earlier.idempotency_key == idempotency_key:
                 if earlier.request_hash != request_hash:
@@ -234,28 +245,30 @@ class OrderService:
                 raise FailedPrecondition("The order's stock is not reserved yet: repeat the order request")
             charge = await self._payments.charge(idempotency_key=charge_key, amount=order.grand_total,
                                                  currency=order.currency, card=payment.card)
-            order.payment = Payment(
-                status=PaymentStatus.SUCCEEDED, method=payment.method, brand=charge.brand, last4=charge.last4,
-                amount=charge.amount, currency=charge.currency, provider_reference=charge.reference,
-                idempotency_key=idempotency_key or None, request_hash=request_hash, created_at=now,
+            paid = PaymentView(
+                id=uuid.uuid4(), status=PaymentStatus.SUCCEEDED, method=payment.method, brand=charge.brand,
+                last4=charge.last4, amount=charge.amount, currency=charge.currency,
+                provider_reference=charge.reference, idempotency_key=idempotency_key or None,
+                request_hash=request_hash, created_at=now, refunded_at=None,
             )
-            order.status, order.paid_at, order.updated_at = OrderStatus.PAID, now, now
-            order.stock_state = StockState.COMMITTING
-            await session.flush()
-            await self._publish(session, order, "order.paid", events_pb2.OrderPaid(order=order_message(order)))
+            await repository.add_payment(db, order.id, paid)
+            order = await self._changed(db, replace(order, payment=paid), status=OrderStatus.PAID, paid_at=now,
+                                        updated_at=now, stock_state=StockState.COMMITTING)
+            await self._publish(db, order, "order.paid", events_pb2.OrderPaid(order=order_message(order)))
             return order
 
         order = await self._transaction(work)
-        return await self._settle(order.id)
+        await self._settle(order.id, order.stock_state)
+        return order
 
-    async def cancel_order(self, principal: Principal, order_id: str, reason: str = "") -> Order:
+    async def cancel_order(self, principal: Principal, order_id: str, reason: str = "") -> OrderView:
         """PENDING: release the reservation. PAID: refund; order.cancelled makes the inventory take the
         stock back."""
         oid = parse_id(order_id, "order_id")
         require(check_reason(reason))
 
-        async def work(session: AsyncSession) -> Order:
-            order = await self._locked_for_change(session, oid, principal)
+        async def work(db: Executor) -> OrderView:
+            order = await self._locked_for_change(db, oid, principal)
             previous = order.status
             _check_transition(order, OrderStatus.CANCELLED)
             now = self._now()
@@ -263,35 +276,42 @@ class OrderService:
                 payment = order.payment
                 await self._payments.refund(idempotency_key=f"refund:{order.id}",
                                             charge_reference=payment.provider_reference, amount=payment.amount)
-                payment.status, payment.refunded_at = PaymentStatus.REFUNDED, now
-                order.stock_state = StockState.RETURN_REQUESTED
+                await repository.update_payment(db, payment.id, status=PaymentStatus.REFUNDED, refunded_at=now)
+                order = replace(order, payment=replace(payment, status=PaymentStatus.REFUNDED, refunded_at=now))
+                stock_state = StockState.RETURN_REQUESTED
             else:
-                order.stock_state = StockState.RELEASING
-            order.status, order.cancelled_at, order.updated_at = OrderStatus.CANCELLED, now, now
-            order.cancel_reason = reason.strip()
-            await session.flush()
-            await self._publish(session, order, "order.cancelled", events_pb2.OrderCancelled(
+                stock_state = StockState.RELEASING
+            order = await self._changed(db, order, status=OrderStatus.CANCELLED, cancelled_at=now, updated_at=now,
+                                        cancel_reason=reason.strip(), stock_state=stock_state)
+            await self._publish(db, order, "order.cancelled", events_pb2.OrderCancelled(
                 order=order_message(order), previous_status=order_pb2.OrderStatus.Value(f"ORDER_STATUS_{previous}")))
             return order
 
         order = await self._transaction(work)
-        return await self._settle(order.id)
+        await self._settle(order.id, order.stock_state)
+        return order
 
-    async def _locked_for_change(self, session: AsyncSession, oid: uuid.UUID, principal: Principal) -> Order:
-        order = await repository.get(session, oid, for_update=True)
+    async def _locked_for_change(self, db: Executor, oid: uuid.UUID, principal: Principal) -> OrderView:
+        order = await repository.get(db, oid, for_update=True)
         if order is None or not (_may_read(principal, order) or principal.has("order:update")):
             raise NotFound(f"Order {oid} not found")
         if order.customer_id != principal.user_id and not principal.has("order:update"):
             raise PermissionDenied("Only the customer or staff with order:update may change this order")
         return order
 
+    @staticmethod
+    async def _changed(db: Executor, order: OrderView, **values) -> OrderView:
+        """The order row updated with `values`, and the record that says the same."""
+        await repository.update_order(db, order.id, **values)
+        return replace(order, **values)
+
     # -- shipping (driven by shipment events) ----------------------------------------------------
 
-    async def record_shipment(self, session: AsyncSession, order_id: str, target: OrderStatus, *,
+    async def record_shipment(self, db: Executor, order_id: str, target: OrderStatus, *,
                               shipment_id: str, tracking_number: str = "") -> None:
         """Move the order along PAID → SHIPPED → DELIVERED in the caller's transaction. A step already
         taken is skipped (a redelivered event); DELIVERED for a PAID order passes through SHIPPED."""
-        order = await repository.get(session, parse_id(order_id, "order_id"), for_update=True)
+        order = await repository.get(db, parse_id(order_id, "order_id"), for_update=True)
         if order is None:
             raise NotFound(f"Order {order_id} not found")
         for step in FULFILMENT[FULFILMENT.index(OrderStatus.SHIPPED):FULFILMENT.index(target) + 1]:
@@ -299,16 +319,14 @@ class OrderService:
                 continue
             _check_transition(order, step)
             now = self._now()
-            order.status, order.updated_at = step, now
             if step == OrderStatus.SHIPPED:
-                order.shipped_at = now
+                order = await self._changed(db, order, status=step, updated_at=now, shipped_at=now)
                 payload = events_pb2.OrderShipped(shipment_id=shipment_id, tracking_number=tracking_number)
             else:
-                order.delivered_at = now
+                order = await self._changed(db, order, status=step, updated_at=now, delivered_at=now)
                 payload = events_pb2.OrderDelivered(shipment_id=shipment_id)
-            await session.flush()
             payload.order.CopyFrom(order_message(order))
-            await self._publish(session, order, f"order.{step.lower()}", payload)
+            await self._publish(db, order, f"order.{step.lower()}", payload)
             log.info("order.fulfilment", order_id=str(order.id), status=step, shipment_id=shipment_id)
 
     # -- housekeeping (the background sweeper) ---------------------------------------------------
@@ -316,35 +334,31 @@ class OrderService:
     async def expire_due(self, batch_size: int) -> int:
         """Expire one batch of unpaid orders past their time; their reservations are released."""
 
-        async def work(session: AsyncSession) -> list[uuid.UUID]:
+        async def work(db: Executor) -> list[uuid.UUID]:
             now = self._now()
-            orders = await repository.lock_due_for_expiry(session, now, batch_size)
-            for order in orders:
-                order.status, order.updated_at = OrderStatus.EXPIRED, now
-                order.stock_state = StockState.RELEASING
-            await session.flush()
-            for order in orders:
-                payload = events_pb2.OrderExpired(order=order_message(order))
-                await self._publish(session, order, "order.expired", payload)
-            return [order.id for order in orders]
+            expired = []
+            for order in await repository.lock_due_for_expiry(db, now, batch_size):
+                order = await self._changed(db, order, status=OrderStatus.EXPIRED, updated_at=now,
+                                            stock_state=StockState.RELEASING)
+                await self._publish(db, order, "order.expired", events_pb2.OrderExpired(order=order_message(order)))
+                expired.append(order.id)
+            return expired
 
         expired = await self._transaction(work)
         for order_id in expired:
-            await self._settle(order_id)
+            await self._settle(order_id, StockState.RELEASING)
         return len(expired)
 
     async def settle_pending(self, batch_size: int) -> int:
         """Retry the inventory calls that a crash or an outage left unconfirmed."""
-        pending = await self._transaction(lambda s: repository.unsettled(s, batch_size))
-        for order_id, _ in pending:
-            await self._settle(order_id)
+        pending = await self._statement(lambda db: repository.unsettled(db, batch_size))
+        for order_id, state in pending:
+            await self._settle(order_id, state)
         return len(pending)
 
-    async def _settle(self, order_id: uuid.UUID) -> Order:
-        """Make the inventory call the order's stock state asks for, then record that it was made. On
-        failure the intent stays and the sweeper tries again; the caller still gets the order."""
-        order = await self._transaction(lambda s: repository.get(s, order_id))
-        state = order.stock_state
+    async def _settle(self, order_id: uuid.UUID, state: str) -> None:
+        """Make the inventory call the order's stock state asks for, then record that it was made (only if
+        the state is still `state`). On failure the intent stays and the sweeper tries again."""
         try:
             if state == StockState.COMMITTING:
                 await self._inventory.commit(order_id)
@@ -352,12 +366,11 @@ class OrderService:
             elif state == StockState.RELEASING:
                 done = await self._release(order_id)
             else:
-                return order
+                return
         except (Unavailable, FailedPrecondition, NotFound) as error:
             log.warning("order.stock_unsettled", order_id=str(order_id), stock_state=state, error=error.message)
-            return order
-        await self._transaction(lambda s: repository.move_stock_state(s, order_id, state, done))
-        return await self._transaction(lambda s: repository.get(s, order_id))
+            return
+        await self._statement(lambda db: repository.move_stock_state(db, order_id, state, done))
 
     async def _release(self, order_id: uuid.UUID) -> StockState:
         try:
@@ -369,6 +382,6 @@ class OrderService:
             log.warning("order.release_refused", order_id=str(order_id), error=error.message)
         return StockState.RELEASED
 
-    async def _publish(self, session: AsyncSession, order: Order, event_type: str, payload: Message) -> None:
-        await add_event(session, topic=topics.ORDER, key=str(order.id), event_type=event_type, payload=payload,
+    async def _publish(self, db: Executor, order: OrderView, event_type: str, payload: Message) -> None:
+        await add_event(db, topic=topics.ORDER, key=str(order.id), event_type=event_type, payload=payload,
                         source=SOURCE)

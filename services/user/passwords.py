@@ -1,4 +1,4 @@
-"""Password hashing (argon2id, OWASP parameters) and the password policy (DESIGN.md §7)."""
+"""Password hashing (argon2id, OWASP parameters); the strength rule is libs.validation.is_strong_password."""
 
 import asyncio
 import secrets
@@ -6,19 +6,7 @@ import secrets
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
-PASSWORD_MIN, PASSWORD_MAX = 8, 100
 HISTORY_DEPTH = 5  # a new password may not be any of the last 5, the current one included
-
-
-def is_strong(password: str) -> bool:
-    """8–100 characters with an upper-case letter, a lower-case letter, a digit and a symbol."""
-    return (
-        PASSWORD_MIN <= len(password) <= PASSWORD_MAX
-        and any(c.isupper() for c in password)
-        and any(c.islower() for c in password)
-        and any(c.isdigit() for c in password)
-        and any(not c.isalnum() and not c.isspace() for c in password)
-    )
 
 
 class PasswordHasher:

@@ -5,7 +5,8 @@ import uuid
 import pytest
 
 from libs.errors import FieldViolation, InvalidArgument
-from services.user.passwords import PasswordHasher, is_strong
+from libs.validation import is_strong_password as is_strong
+from services.user.passwords import PasswordHasher
 from services.user.validation import (
     check_email,
     check_name,

@@ -5,15 +5,14 @@ returns the violation it finds (or None) so a request can report every bad field
 """
 
 import re
-import uuid
 
 from libs import validation
-from libs.errors import FieldViolation, InvalidArgument
+from libs.errors import FieldViolation
 from libs.validation import normalize_email, require
 from services.user.models import ROLE_NAME_MAX
 
 __all__ = ["check_email", "check_name", "check_password", "check_permissions", "check_role_name", "check_username",
-           "normalize_email", "parse_id", "require"]
+           "normalize_email", "require"]
 
 ROLE_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 PERMISSION = re.compile(r"[a-z][a-z0-9_-]*(:[a-z][a-z0-9_-]*)+")
@@ -54,10 +53,3 @@ def check_permissions(permissions: list[str], field: str = "permissions") -> Fie
     if bad:
         return FieldViolation(field, f"Invalid permission {', '.join(bad)}: expected resource:action")
     return None
-
-
-def parse_id(value: str, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument.field(field, f"{field} must be a UUID") from None

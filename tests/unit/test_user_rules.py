@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from libs.errors import FieldViolation, InvalidArgument
+from libs.ids import parse_id
 from libs.validation import is_strong_password as is_strong
 from services.user.passwords import PasswordHasher
 from services.user.validation import (
@@ -15,7 +16,6 @@ from services.user.validation import (
     check_role_name,
     check_username,
     normalize_email,
-    parse_id,
     require,
 )
 

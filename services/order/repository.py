@@ -28,10 +28,10 @@ class OrderFilter:
     created_to: datetime | None = None
 
 
-def _whole(*where, for_update: bool = False) -> Select:
+def _whole(*where) -> Select:
     """Orders with their lines and payment, one row per line: the order's columns, then the line's, then
-    the payment's, in the records' field order. FOR UPDATE locks the order rows only."""
-    statement = (
+    the payment's, in the records' field order."""
+    return (
         select(*(_orders.c[name] for name in ORDER_COLUMNS),
                *(_items.c[name].label(f"item_{name}") for name in ITEM_COLUMNS),
                *(_payments.c[name].label(f"payment_{name}") for name in PAYMENT_COLUMNS))
@@ -40,11 +40,10 @@ def _whole(*where, for_update: bool = False) -> Select:
         .where(*where)
         .order_by(_orders.c.id, _items.c.position)
     )
-    return statement.with_for_update(of=_orders) if for_update else statement
 
 
 _BY_ID = _whole(_orders.c.id == bindparam("id"))
-_BY_ID_FOR_UPDATE = _whole(_orders.c.id == bindparam("id"), for_update=True)
+_LOCK = select(_orders.c.id).where(_orders.c.id == bindparam("id")).with_for_update()
 _BY_IDS = _whole(_orders.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))))
 _BY_KEY = _whole(_orders.c.customer_id == bindparam("customer_id"),
                  _orders.c.idempotency_key == bindparam("idempotency_key"))
@@ -84,7 +83,12 @@ async def _one(db: Executor, statement: Select, values: dict) -> OrderView | Non
 
 
 async def get(db: Executor, order_id: uuid.UUID, *, for_update: bool = False) -> OrderView | None:
-    return await _one(db, _BY_ID_FOR_UPDATE if for_update else _BY_ID, {"id": order_id})
+    """With `for_update`, the order row is locked first and read after, in a statement of its own: one
+    that waited for the lock would see the order row as committed meanwhile, but its joined payment
+    and lines as they were when it started."""
+    if for_update and await db.scalar(_LOCK, {"id": order_id}) is None:
+        return None
+    return await _one(db, _BY_ID, {"id": order_id})
 
 
 async def get_by_key(db: Executor, customer_id: str, idempotency_key: str) -> OrderView | None:

@@ -17,7 +17,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def build(settings: Settings) -> Wiring:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    service = InventoryService(sessions, default_reorder_level=settings.default_reorder_level,
+    service = InventoryService(engine, default_reorder_level=settings.default_reorder_level,
                                default_location=settings.default_location)
     consumer = EventConsumer(name="inventory", topics=events.TOPICS, handlers=events.handlers(service),
                              sessions=sessions, bootstrap=settings.kafka_bootstrap,

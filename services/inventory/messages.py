@@ -1,4 +1,4 @@
-"""Rows → the contract's messages. The use cases need them too, not only the servicer: event payloads
+"""Records → the contract's messages. The use cases need them too, not only the servicer: event payloads
 and the answers stored for idempotent replay are these same messages."""
 
 from collections.abc import Sequence
@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from depot.inventory.v1 import inventory_pb2
 
 from libs.timestamps import to_timestamp
-from services.inventory.models import Movement, Reservation, Stock
+from services.inventory.views import MovementRecord, ReservationRecord, StockRecord
 
 
-def stock_message(stock: Stock) -> inventory_pb2.Stock:
+def stock_message(stock: StockRecord) -> inventory_pb2.Stock:
     return inventory_pb2.Stock(
         id=str(stock.product_id), product_id=str(stock.product_id), sku=stock.sku,
         quantity=stock.quantity, reserved=stock.reserved, available=stock.available,
@@ -20,7 +20,7 @@ def stock_message(stock: Stock) -> inventory_pb2.Stock:
     )
 
 
-def movement_message(movement: Movement) -> inventory_pb2.Movement:
+def movement_message(movement: MovementRecord) -> inventory_pb2.Movement:
     return inventory_pb2.Movement(
         id=str(movement.id), product_id=str(movement.product_id),
         type=inventory_pb2.MovementType.Value(f"MOVEMENT_TYPE_{movement.type}"),
@@ -30,7 +30,7 @@ def movement_message(movement: Movement) -> inventory_pb2.Movement:
     )
 
 
-def reservation_message(order_id: str, rows: Sequence[Reservation]) -> inventory_pb2.Reservation:
+def reservation_message(order_id: str, rows: Sequence[ReservationRecord]) -> inventory_pb2.Reservation:
     """All rows of one order share a status: the order's reservation moves as a whole."""
     return inventory_pb2.Reservation(
         order_id=order_id,

@@ -1,4 +1,5 @@
-"""Stock (id = product id), the movements ledger and per-order reservations (DESIGN.md §5, §7)."""
+"""Stock (id = product id), the movements ledger and per-order reservations (DESIGN.md §5, §7). The tables
+are read and written with Core statements (repository.py) into the records of views.py."""
 
 import uuid
 from datetime import datetime
@@ -51,20 +52,6 @@ class Stock(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-
-    @property
-    def available(self) -> int:
-        return self.quantity - self.reserved
-
-    @property
-    def is_low(self) -> bool:
-        return self.available <= self.reorder_level
-
-    @property
-    def status(self) -> str:
-        if self.available <= 0:
-            return "OUT_OF_STOCK"
-        return "LOW_STOCK" if self.is_low else "IN_STOCK"
 
 
 class Movement(Base):

@@ -33,9 +33,12 @@ def metadata() -> MetaData:
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """Up to 2 × `pool_size` connections, opened on demand and all kept open. (Overflow connections, which
+    are closed again when returned, made a busy service open several connections a second: a backend
+    started and torn down each time.)"""
     # No pre-ping: it costs a round trip on every checkout (~20 per order). A connection broken by a
     # database restart fails its one call, and SQLAlchemy then discards the whole stale pool.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    return create_async_engine(url, pool_size=2 * pool_size, max_overflow=0, pool_recycle=1800)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -27,7 +27,7 @@ async def build(settings: Settings) -> Wiring:
                            retry=Retry(NoBackoff(), retries=0))
     inventory = InventoryClient(settings.inventory_addr, timeout_seconds=settings.inventory_timeout_seconds)
     service = ProductService(
-        sessions, redis, inventory,
+        engine, redis, inventory,
         product_ttl_seconds=settings.product_cache_ttl_seconds, list_ttl_seconds=settings.list_cache_ttl_seconds,
     )
     consumer = EventConsumer(name="product", topics=events.TOPICS, handlers=events.handlers(service),

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from libs.db import Executor
 from services.product.models import Category, Product, Variant, product_categories
 
 _WITH_RELATIONS = (selectinload(Product.categories), selectinload(Product.variants))
@@ -48,7 +49,7 @@ def _product_rows() -> Select:
 _PRODUCT_ROWS = _product_rows()
 
 
-async def read_products(session: AsyncSession, ids: Collection[uuid.UUID]) -> list[RowMapping]:
+async def read_products(session: Executor, ids: Collection[uuid.UUID]) -> list[RowMapping]:
     """Live products as plain rows with their categories and variants as JSON lists, in one round trip
     (reads need no ORM identity map, and the page of a list has 20 products)."""
     return list((await session.execute(_PRODUCT_ROWS, {"ids": list(ids)})).mappings())
@@ -66,11 +67,18 @@ async def add_product(session: AsyncSession, product: Product) -> None:
     await session.flush()
 
 
-async def set_in_stock(session: AsyncSession, product_id: uuid.UUID, in_stock: bool) -> bool:
+# A Core statement built once (the ORM-enabled UPDATE would also try to synchronize the session).
+_SET_IN_STOCK = (
+    update(Product.__table__)
+    .where(Product.__table__.c.id == bindparam("product_id"),
+           Product.__table__.c.in_stock.is_distinct_from(bindparam("flag")))
+    .values(in_stock=bindparam("flag"))
+)
+
+
+async def set_in_stock(db: Executor, product_id: uuid.UUID, in_stock: bool) -> bool:
     """True when the flag changed (the product exists and had the other value)."""
-    result = await session.execute(
-        update(Product).where(Product.id == product_id, Product.in_stock.is_not(in_stock)).values(in_stock=in_stock)
-    )
+    result = await db.execute(_SET_IN_STOCK, {"product_id": product_id, "flag": in_stock})
     return result.rowcount > 0
 
 

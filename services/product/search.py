@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ColumnElement,
     Integer,
@@ -129,7 +130,8 @@ def _bucket(price: ColumnElement, low: Decimal | None, high: Decimal | None) -> 
     return and_(*bounds)
 
 
-LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+# The offset is page × page size of two int32s: far pages overflow an int4 (a 500 before it was an int8).
+LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=BigInteger)
 
 
 @lru_cache(maxsize=512)

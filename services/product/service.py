@@ -16,11 +16,11 @@ from pydantic import TypeAdapter
 from redis.asyncio import Redis
 from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from libs.cache import Cache
 from libs.context import current_principal
-from libs.db import in_transaction
+from libs.db import Executor, in_autocommit, in_transaction, session_factory
 from libs.errors import AlreadyExists, Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from libs.events.outbox import add_event
 from libs.ids import as_uuid
@@ -52,6 +52,7 @@ log = structlog.get_logger("product")
 TOPIC = "depot.product"
 SOURCE = "depot/product"
 ALL = "all"  # the one namespace of the list cache: any product write changes any list
+IN_STOCK_SETTLED = "product.in_stock_settled"  # session.info: the flags this transaction has set or found
 T = TypeVar("T")
 
 
@@ -73,9 +74,10 @@ class ListRequest:
 
 
 class ProductService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: Redis, inventory: StockInitializer, *,
+    def __init__(self, engine: AsyncEngine, redis: Redis, inventory: StockInitializer, *,
                  product_ttl_seconds: float, list_ttl_seconds: float):
-        self._sessions = sessions
+        self._engine = engine
+        self._sessions = session_factory(engine)
         self._inventory = inventory
         self._pending: set[asyncio.Task] = set()  # invalidations scheduled after a commit, kept alive
         self._products = Cache(redis, "product", ttl_seconds=product_ttl_seconds, dumps=dumps,
@@ -95,16 +97,16 @@ class ProductService:
         return view
 
     async def _read(self, product_id: uuid.UUID) -> ProductView | None:
-        async with self._sessions() as session:
-            return await _view(session, product_id)
+        return await in_autocommit(self._engine, lambda db: _view(db, product_id))
 
     async def get_products(self, product_ids: list[str]) -> list[ProductView]:
         """In the order asked for; unknown and deleted ids are left out."""
         if len(product_ids) > 500:
             raise InvalidArgument.field("ids", "At most 500 ids per call")
         ids = [require_uuid(value, f"ids[{i}]", "Product id must be a UUID") for i, value in enumerate(product_ids)]
-        async with self._sessions() as session:
-            found = {row["id"]: ProductView.of(row) for row in await repository.read_products(session, set(ids))}
+        # One statement: no transaction around it (no BEGIN and ROLLBACK round trips).
+        rows = await in_autocommit(self._engine, lambda db: repository.read_products(db, set(ids)))
+        found = {row["id"]: ProductView.of(row) for row in rows}
         return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     async def list_products(self, request: ListRequest) -> ProductPage:
@@ -293,11 +295,21 @@ class ProductService:
     # -- stock flag ------------------------------------------------------------------------------
 
     async def set_in_stock(self, session: AsyncSession, product_id: str, in_stock: bool) -> None:
-        """For the inventory.updated handler, in the consumer's transaction. The caches are invalidated
-        once that commits: before, a concurrent reader could cache the old flag in the new generation."""
+        """For the inventory.updated handler, in the consumer's transaction (one per batch of events). The
+        caches are invalidated once that commits: before, a concurrent reader could cache the old flag in
+        the new generation."""
         pid = as_uuid(product_id)
-        if pid is None or not await repository.set_in_stock(session, pid, in_stock):
-            return  # not a product of ours (or no change): nothing to forget
+        if pid is None:
+            return  # not a product of ours: nothing to forget
+        # A batch holds many events of the same few products, and nothing but this handler changes an
+        # existing product's flag: once the transaction has set (or found) it, the same value again
+        # needs no statement.
+        settled = session.info.setdefault(IN_STOCK_SETTLED, {})
+        if settled.get(pid) == in_stock:
+            return
+        settled[pid] = in_stock
+        if not await repository.set_in_stock(session, pid, in_stock):
+            return  # no change: nothing to forget
 
         def after_commit(_session) -> None:
             task = asyncio.get_running_loop().create_task(self._forget(pid))
@@ -346,6 +358,6 @@ def _load_tree(raw: bytes) -> tuple[CategoryView, ...]:
 _TREE = TypeAdapter(tuple[CategoryView, ...])
 
 
-async def _view(session: AsyncSession, product_id: uuid.UUID) -> ProductView | None:
-    rows = await repository.read_products(session, [product_id])
+async def _view(db: Executor, product_id: uuid.UUID) -> ProductView | None:
+    rows = await repository.read_products(db, [product_id])
     return ProductView.of(rows[0]) if rows else None

@@ -4,13 +4,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from libs.paging import select_page
-from services.shipping.models import Shipment, ShipmentStatus, WebhookDelivery
+from services.shipping.models import Shipment, ShipmentStatus, TrackingEvent, WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,15 @@ async def get(session: AsyncSession, shipment_id: uuid.UUID, *, for_update: bool
     return await session.scalar(statement)
 
 
+_ID_OF_ORDER = select(Shipment.__table__.c.id).where(Shipment.__table__.c.order_id == bindparam("order_id"))
+_INSERT_SHIPMENT = insert(Shipment.__table__)
+_INSERT_HISTORY = insert(TrackingEvent.__table__)
+
+
 async def get_by_order(session: AsyncSession, order_id: uuid.UUID) -> Shipment | None:
-    return await session.scalar(select(Shipment).where(Shipment.order_id == order_id))
+    """The order's shipment, if it has one (most have not yet: that answer costs one Core statement)."""
+    shipment_id = await session.scalar(_ID_OF_ORDER, {"order_id": order_id})
+    return None if shipment_id is None else await get(session, shipment_id)
 
 
 async def get_by_tracking_number(session: AsyncSession, tracking_number: str, *,
@@ -40,8 +47,14 @@ async def get_by_tracking_number(session: AsyncSession, tracking_number: str, *,
     return await session.scalar(statement.execution_options(populate_existing=True))
 
 
-def add(session: AsyncSession, shipment: Shipment) -> None:
-    session.add(shipment)
+async def add(session: AsyncSession, shipment: Shipment) -> None:
+    """A new shipment (built with its ids) and its history, as two Core INSERTs: the rows are new and
+    nothing else in the transaction holds them, so the ORM's unit of work has nothing to add."""
+    await session.execute(_INSERT_SHIPMENT, {column.key: getattr(shipment, column.key)
+                                             for column in Shipment.__table__.c})
+    await session.execute(_INSERT_HISTORY, [
+        {column.key: getattr(event, column.key) for column in TrackingEvent.__table__.c} | {"shipment_id": shipment.id}
+        for event in shipment.history])
 
 
 async def list_shipments(session: AsyncSession, where: ShipmentFilter, *, offset: int,
@@ -63,7 +76,7 @@ async def list_shipments(session: AsyncSession, where: ShipmentFilter, *, offset
 async def record_webhook(session: AsyncSession, carrier: str, webhook_id: str) -> bool:
     """False when this carrier's webhook id was recorded before (a replay). A concurrent request with
     the same id waits for the first transaction and then sees it."""
-    statement = insert(WebhookDelivery).values(carrier=carrier, webhook_id=webhook_id).on_conflict_do_nothing()
+    statement = upsert(WebhookDelivery).values(carrier=carrier, webhook_id=webhook_id).on_conflict_do_nothing()
     return (await session.execute(statement.returning(WebhookDelivery.webhook_id))).first() is not None
 
 

@@ -137,11 +137,10 @@ class ShippingService:
             label_reference=await carrier.label_reference(tracking_number), status=ShipmentStatus.LABEL_CREATED,
             cost=quote.amount, currency=quote.currency, weight_grams=weight, shipping_address=asdict(address),
             estimated_delivery=quote.estimated_delivery, created_at=now, updated_at=now,
-            history=[TrackingEvent(status=ShipmentStatus.LABEL_CREATED, location="", note="Label created",
-                                   occurred_at=now, recorded_at=now, source="system")],
+            history=[TrackingEvent(id=uuid.uuid4(), status=ShipmentStatus.LABEL_CREATED, location="",
+                                   note="Label created", occurred_at=now, recorded_at=now, source="system")],
         )
-        repository.add(session, shipment)
-        await session.flush()
+        await repository.add(session, shipment)
         await self._publish(session, shipment, "shipment.created",
                             events_pb2.ShipmentCreated(shipment=shipment_message(shipment)))
         log.info("shipment.created", shipment_id=str(shipment.id), order_id=str(order_id), carrier=quote.carrier,

@@ -1,7 +1,6 @@
 """/api/inventory: stock per product, adjustments and the movements history."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from depot.common.v1 import page_pb2
@@ -9,7 +8,7 @@ from depot.inventory.v1 import inventory_pb2
 from fastapi import APIRouter, Path, Query
 
 from gateway.deps import IdempotencyKey, InventoryStub, RequirePermission
-from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses, period
+from gateway.schemas.common import Moment, Page, PageLimit, PageNumber, error_responses, period
 from gateway.schemas.inventory import AdjustmentPublic, MovementPublic, StockAdjustment, StockPublic
 
 router = APIRouter(prefix="/inventory", tags=["inventory"], responses=error_responses(400, 401, 403, 503, 504))
@@ -59,8 +58,8 @@ async def adjust_stock(
 async def stock_history(
     product_id: ProductId,
     inventory: InventoryStub,
-    start_date: Annotated[datetime | None, Query(alias="startDate")] = None,
-    end_date: Annotated[datetime | None, Query(alias="endDate")] = None,
+    start_date: Annotated[Moment | None, Query(alias="startDate")] = None,
+    end_date: Annotated[Moment | None, Query(alias="endDate")] = None,
     page: PageNumber = 1,
     limit: PageLimit = 50,
 ) -> Page[MovementPublic]:

@@ -6,7 +6,6 @@ a replay answers as the first call did, the same key with another body is a 422.
 """
 
 import uuid
-from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from depot.order.v1 import order_pb2
 from fastapi import APIRouter, Body, Path, Query
 
 from gateway.deps import CurrentPrincipal, IdempotencyKey, OrderStub, RequirePermission
-from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses, period
+from gateway.schemas.common import Moment, Page, PageLimit, PageNumber, error_responses, period
 from gateway.schemas.orders import STATUS_VALUES, OrderCancellation, OrderCreate, OrderPayment, OrderPublic, Status
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=error_responses(400, 401, 403, 503, 504))
@@ -41,8 +40,8 @@ async def list_orders(
     status: Status | None = None,
     customer_id: Annotated[str, Query(alias="customerId", max_length=64,
                                       description="Staff only; customers always see their own")] = "",
-    start_date: Annotated[datetime | None, Query(alias="startDate")] = None,
-    end_date: Annotated[datetime | None, Query(alias="endDate")] = None,
+    start_date: Annotated[Moment | None, Query(alias="startDate")] = None,
+    end_date: Annotated[Moment | None, Query(alias="endDate")] = None,
     page: PageNumber = 1,
     limit: PageLimit = 20,
 ) -> Page[OrderPublic]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -67,6 +67,19 @@ INT32_MAX = 2**31 - 1
 Int32 = Annotated[int, Field(ge=-(2**31), le=INT32_MAX)]
 PageNumber = Annotated[int, Query(ge=1, le=INT32_MAX)]
 PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_8601(value: object) -> object:
+    """pydantic would also take a number, or a string of one ("0.5"), as Unix seconds: a typo in a date
+    would become 1970. The contract's dates are ISO 8601 strings, as the OpenAPI document says."""
+    if isinstance(value, datetime) or (isinstance(value, str) and ISO_DATE.match(value)):
+        return value
+    raise PydanticCustomError("datetime_parsing", "not an ISO 8601 date")
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 class ErrorDetail(BaseModel):

@@ -10,7 +10,7 @@ from typing import Literal
 from depot.shipping.v1 import shipping_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel, NonEmpty, timestamp
+from gateway.schemas.common import ApiModel, Moment, NonEmpty, timestamp
 
 ShipmentStatus = Literal["LABEL_CREATED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "EXCEPTION",
                          "RETURNED"]
@@ -186,4 +186,4 @@ class StatusUpdate(ApiModel):
     status: ShipmentStatus
     location: str = Field("", max_length=200)
     note: str = Field("", max_length=1000)
-    occurred_at: datetime | None = Field(None, description="Now when absent; never in the future")
+    occurred_at: Moment | None = Field(None, description="Now when absent; never in the future")

@@ -30,6 +30,7 @@ from services.inventory import repository
 from services.inventory.messages import movement_message, reservation_message, stock_message
 from services.inventory.validation import (
     ADJUSTMENT_SIGNS,
+    QUANTITY_MAX,
     check_adjustment,
     check_lines,
     check_note_fields,
@@ -295,6 +296,8 @@ class InventoryService:
             new_quantity, new_reserved = stock.quantity + move.on_hand, stock.reserved + move.reserved
             if new_quantity < new_reserved:
                 raise FailedPrecondition(shortage.format(product_id=stock.product_id))
+            if new_quantity > QUANTITY_MAX:
+                raise FailedPrecondition(f"Stock cannot exceed {QUANTITY_MAX} units")
             movements.append(MovementRecord(
                 id=uuid.uuid4(), product_id=stock.product_id, type=movement_type, quantity=move.quantity,
                 previous_quantity=stock.quantity, new_quantity=new_quantity, reference_id=reference_id,

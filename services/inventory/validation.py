@@ -12,6 +12,8 @@ from services.inventory.models import LOCATION_MAX, NOTES_MAX, REFERENCE_MAX, SK
 
 # Adjustments a person may record, with the sign they apply to the quantity on hand (0: signed delta).
 ADJUSTMENT_SIGNS = {"RECEIVED": 1, "RETURNED": 1, "SOLD": -1, "DAMAGED": -1, "ADJUSTED": 0}
+# The quantity columns and the proto fields are int32: a stock past this could be neither stored nor sent.
+QUANTITY_MAX = 2**31 - 1
 
 
 def check_positive(quantity: int, field: str = "quantity") -> FieldViolation | None:

@@ -16,7 +16,7 @@ import pytest
 
 from libs.stack import LocalStack, StackPorts
 
-__all__ = ["broker", "new_data_dir", "stack"]
+__all__ = ["new_data_dir", "stack"]
 
 
 def new_data_dir() -> Path:
@@ -37,24 +37,6 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
     finally:
         local.stop()
         _clean_up(request, local)
-
-
-@pytest.fixture(scope="package")
-def broker(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The bootstrap address of a broker only this test package uses (a Tansu started in ~0.2 s).
-
-    Topics are per context, not per deployment: on a shared broker every copy of a service consumes every
-    other copy's events (the end-to-end fleet's, another package's) and acts on them in its own database,
-    e.g. an inventory elsewhere answering a product.created with an inventory.updated that says "in
-    stock" after the package's own said "sold out". A package is one deployment: its own databases, its
-    own broker."""
-    own = LocalStack(new_data_dir(), StackPorts.free(), durable=False)
-    own.start_broker()
-    try:
-        yield own.kafka_bootstrap
-    finally:
-        own.stop_broker()
-        _clean_up(request, own)
 
 
 def _clean_up(request: pytest.FixtureRequest, local: LocalStack) -> None:

@@ -15,7 +15,11 @@ from libs.db import create_engine
 from libs.stack import unique
 from services.inventory.__main__ import MIGRATIONS, build
 from services.inventory.settings import Settings
+from tests import package_fixtures
 from tests.grpc_helpers import Deployment, Keys, Metadata, Publisher, Rows, serve
+
+# This package's own instances (tests/package_fixtures.py says why they are not in tests/conftest.py).
+broker, deployment = package_fixtures.broker, package_fixtures.deployment
 
 DATABASE = "depot_inventory_test"
 

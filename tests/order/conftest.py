@@ -19,7 +19,12 @@ from services.order.payments import SandboxProvider
 from services.order.settings import Settings
 from services.product import __main__ as product_main
 from services.product.settings import Settings as ProductSettings
+from tests import package_fixtures
 from tests.grpc_helpers import Caller, Deployment, Keys, Metadata, Publisher, Rows, Server, serve
+
+# This package's own instances (tests/package_fixtures.py says why they are not in tests/conftest.py).
+broker, deployment = package_fixtures.broker, package_fixtures.deployment
+inventory_server = package_fixtures.inventory_server
 
 DATABASE = "depot_order_test"
 PRODUCT_DATABASE = "depot_product_for_order_test"

@@ -17,7 +17,12 @@ from libs.db import create_engine
 from libs.stack import unique
 from services.product.__main__ import MIGRATIONS, build
 from services.product.settings import Settings
+from tests import package_fixtures
 from tests.grpc_helpers import Deployment, Keys, Metadata, Rows, Server, serve
+
+# This package's own instances (tests/package_fixtures.py says why they are not in tests/conftest.py).
+broker, deployment = package_fixtures.broker, package_fixtures.deployment
+inventory_server = package_fixtures.inventory_server
 
 DATABASE = "depot_product_test"
 

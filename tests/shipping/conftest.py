@@ -22,7 +22,11 @@ from libs.stack import apoll_until, unique
 from services.shipping.__main__ import MIGRATIONS, build
 from services.shipping.settings import Settings
 from services.shipping.webhooks import sign
+from tests import package_fixtures
 from tests.grpc_helpers import Caller, Deployment, Keys, Metadata, Publisher, Rows, serve
+
+# This package's own instances (tests/package_fixtures.py says why they are not in tests/conftest.py).
+broker, deployment = package_fixtures.broker, package_fixtures.deployment
 
 DATABASE = "depot_shipping_test"
 SECRETS = {"DHL": b"test-dhl-secret", "FEDEX": b"test-fedex-secret", "UPS": b"test-ups-secret"}

@@ -15,7 +15,11 @@ from libs.db import create_engine
 from libs.stack import unique
 from services.user.__main__ import MIGRATIONS, build
 from services.user.settings import Settings
+from tests import package_fixtures
 from tests.grpc_helpers import Deployment, Keys, Rows, serve
+
+# This package's own instances (tests/package_fixtures.py says why they are not in tests/conftest.py).
+broker, deployment = package_fixtures.broker, package_fixtures.deployment
 
 DATABASE = "depot_user_test"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.com", "Admin123!"

@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from google.rpc import status_pb2
 from grpc_status import rpc_status
 from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
@@ -68,20 +69,35 @@ def _rpc_http_status(code: grpc.StatusCode, reason: str | None, violations: list
     return http_status_for(code)
 
 
+# grpc.StatusCode by its number, as a google.rpc.Status carries it.
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def _service_status(error: grpc.aio.AioRpcError) -> tuple[grpc.StatusCode, str, status_pb2.Status | None]:
+    """The code, message and google.rpc.Status the service answered with. Its details trailer wins over
+    the call's code: gRPC reports RESOURCE_EXHAUSTED when trailers outgrow the channel's metadata limit
+    (an order of 100 lines, each with its violation), yet hands over the trailer the service sent."""
+    details = dict(error.trailing_metadata() or ()).get(rpc_status.GRPC_DETAILS_METADATA_KEY)
+    if details is None:
+        return error.code(), error.details() or "", None
+    rich = status_pb2.Status.FromString(details)
+    return _CODES.get(rich.code, grpc.StatusCode.UNKNOWN), rich.message, rich
+
+
 async def _rpc_error(_: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
-    rich = rpc_status.from_call(error)
+    code, message, rich = _service_status(error)
     violations = violations_of(rich)
-    status = _rpc_http_status(error.code(), reason_of(rich), violations)
+    status = _rpc_http_status(code, reason_of(rich), violations)
     if violations:
         # The services name proto fields (old_password); the client sent JSON ones (oldPassword).
-        return _violations_response(status, error.details() or status.phrase,
+        return _violations_response(status, message or status.phrase,
                                     [FieldViolation(_json_path(v.field), v.message) for v in violations])
     if rich is None and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         # Not a status a Depot service chose (no details trailer): a connection failure, a timeout or
         # a crash, whose text names hosts and internals. The client gets the phrase, the log the cause.
-        log.warning("grpc.call_failed", code=error.code().name, details=error.details())
+        log.warning("grpc.call_failed", code=code.name, details=message)
         return error_response(status, status.phrase)
-    return error_response(status, error.details() or status.phrase)
+    return error_response(status, message or status.phrase)
 
 
 def _json_path(field: str) -> str:

@@ -32,6 +32,8 @@ ONE = error_responses(404)
 WRITE = error_responses(401, 403, 404, 409)
 # 18 digits at most: a version is an int64 in the proto, and a longer one cannot be any product's.
 ETAG = re.compile(r'\s*(?:W/)?"(\d{1,18})"\s*')
+IfMatch = Annotated[str | None, Header(json_schema_extra={"pattern": r'^\s*((W/)?"\d{1,18}"|\*)\s*$'},
+                                       description='The ETag of the product as read, e.g. "3", or *')]
 
 
 @router.get("", responses=error_responses(401, 403))
@@ -93,21 +95,21 @@ async def _update(id: uuid.UUID, body: ProductFields, if_match: str | None, prod
 
 @router.put("/{id}", dependencies=[RequirePermission("product:update")], responses=WRITE)
 async def replace_product(id: uuid.UUID, body: ProductFields, products: ProductStub, response: Response,
-                          if_match: Annotated[str | None, Header()] = None) -> ProductPublic:
+                          if_match: IfMatch = None) -> ProductPublic:
     """Takes a partial body too: the fields sent are changed, the others kept."""
     return await _update(id, body, if_match, products, response)
 
 
 @router.patch("/{id}", dependencies=[RequirePermission("product:update")], responses=WRITE)
 async def update_product(id: uuid.UUID, body: ProductFields, products: ProductStub, response: Response,
-                         if_match: Annotated[str | None, Header()] = None) -> ProductPublic:
+                         if_match: IfMatch = None) -> ProductPublic:
     return await _update(id, body, if_match, products, response)
 
 
 @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[RequirePermission("product:delete")],
                responses=WRITE)
 async def delete_product(id: uuid.UUID, products: ProductStub,
-                         if_match: Annotated[str | None, Header()] = None) -> Response:
+                         if_match: IfMatch = None) -> Response:
     """Soft delete: the product answers 404 afterwards."""
     await products.DeleteProduct(product_pb2.DeleteProductRequest(id=str(id), expected_version=_version(if_match)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

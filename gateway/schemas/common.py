@@ -54,10 +54,19 @@ def _rule(problem: Callable[[str], str | None]) -> AfterValidator:
     return AfterValidator(check)
 
 
-NonEmpty = Annotated[str, AfterValidator(_not_empty)]
-Email = Annotated[str, _rule(validation.email_problem)]
-Username = Annotated[str, _rule(validation.username_problem)]
-NewPassword = Annotated[str, _rule(validation.password_problem)]
+def documented(**schema: Any) -> Any:
+    """A rule shown in the OpenAPI document (so that clients, and the contract fuzzer, know it) but not
+    enforced by pydantic: the validator that does enforce it words the contract's message, which
+    pydantic's own constraint would answer first in its words."""
+    return Field(json_schema_extra=schema)
+
+
+NonEmpty = Annotated[str, AfterValidator(_not_empty), documented(minLength=1)]
+Email = Annotated[str, _rule(validation.email_problem), documented(format="email")]
+Username = Annotated[str, _rule(validation.username_problem),
+                     documented(pattern=f"^[A-Za-z0-9_]{{{validation.USERNAME_MIN},{validation.USERNAME_MAX}}}$")]
+NewPassword = Annotated[str, _rule(validation.password_problem),
+                        documented(minLength=validation.PASSWORD_MIN, maxLength=validation.PASSWORD_MAX)]
 # Field's own check words it as libs.validation.name_problem does, and shows the limit in the OpenAPI document.
 Name = Annotated[str, Field(max_length=validation.NAME_MAX)]
 

@@ -1,11 +1,12 @@
 """Inventory bodies: stock as the back office sees it, adjustments and the movements history."""
 
 from datetime import datetime
+from typing import Annotated
 
 from depot.inventory.v1 import inventory_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel, Int32, timestamp
+from gateway.schemas.common import ApiModel, Int32, documented, timestamp
 
 
 def _enum_name(enum, value: int, prefix: str) -> str:
@@ -79,7 +80,9 @@ class StockAdjustment(ApiModel):
     """POST /inventory/{productId}/adjust. The inventory service owns the rules (type, sign, stock)."""
 
     quantity: Int32
-    type: str = Field(max_length=32)  # RECEIVED | SOLD | ADJUSTED | RETURNED | DAMAGED
+    # Not a Literal: an unknown type is the service's "Invalid transaction type", not pydantic's words.
+    type: Annotated[str, documented(enum=["RECEIVED", "SOLD", "ADJUSTED", "RETURNED", "DAMAGED"])] = Field(
+        max_length=32)
     notes: str = Field("", max_length=500)
     reference_id: str = Field("", max_length=100)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from depot.order.v1 import order_pb2
 from pydantic import AliasChoices, Field, model_validator
 
-from gateway.schemas.common import ApiModel, NonEmpty, rule_error, timestamp
+from gateway.schemas.common import ApiModel, NonEmpty, documented, rule_error, timestamp
 
 Status = Literal["PENDING", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "EXPIRED"]
 STATUS_VALUES: dict[str, int] = {name: order_pb2.OrderStatus.Value(f"ORDER_STATUS_{name}")
@@ -23,7 +23,8 @@ class AddressIn(ApiModel):
     city: NonEmpty = Field(max_length=100)
     state: str = Field("", max_length=100)
     postal_code: NonEmpty = Field(max_length=20)
-    country: NonEmpty = Field(max_length=2, description="ISO 3166-1 alpha-2, e.g. US")
+    country: Annotated[NonEmpty, documented(pattern="^[A-Za-z]{2}$")] = Field(
+        max_length=2, description="ISO 3166-1 alpha-2, e.g. US")
 
     def to_proto(self) -> order_pb2.Address:
         return order_pb2.Address(**self.model_dump())

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from depot.product.v1 import product_pb2
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from gateway.schemas.common import ApiModel, Int32, NonEmpty, Page, rule_error
+from gateway.schemas.common import ApiModel, Int32, NonEmpty, Page, documented, rule_error
 
 Status = Literal["ACTIVE", "DRAFT", "ARCHIVED"]
 Sort = Literal["relevance", "newest", "price_asc", "price_desc", "name_asc", "name_desc"]
@@ -67,8 +67,8 @@ def _categories(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-Price = Annotated[str, BeforeValidator(_price)]
-Sku = Annotated[str, AfterValidator(_sku)]
+Price = Annotated[str, BeforeValidator(_price), documented(pattern=r"^\d{1,10}(\.\d{1,2})?$")]
+Sku = Annotated[str, AfterValidator(_sku), documented(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
 Categories = Annotated[list[Annotated[NonEmpty, Field(max_length=100)]], BeforeValidator(_categories)]
 ImageUrl = Annotated[str, AfterValidator(_image_url)]
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from libs.stack import unique
-from tests.e2e.helpers import assert_error, new_product
+from tests.e2e.helpers import ADDRESS, assert_error, new_product
 
 INT32_MAX = 2**31 - 1
 JSON = {"Content-Type": "application/json"}
@@ -145,3 +145,16 @@ def test_stock_past_int32_is_a_409_and_changes_nothing(api: httpx.Client, admin_
     assert_error(answer, 409, f"Stock cannot exceed {INT32_MAX} units")
     assert api.get(url, headers=admin_headers).json()["quantity"] == INT32_MAX - 10
     assert api.get(f"{url}/history", headers=admin_headers).json()["total"] == 1  # the initial RECEIVED only
+
+
+def test_an_answer_too_large_for_grpc_trailers_keeps_its_violations(api: httpx.Client,
+                                                                     customer_headers: dict) -> None:
+    # 100 lines of one product: 99 violations outgrew the trailer limit, gRPC said RESOURCE_EXHAUSTED and
+    # the gateway's error handler itself failed on the mismatch (a 500).
+    line = {"productId": "e3e70682-c209-1cac-a29f-6fbed82c07cd", "quantity": 1}
+    body = {"items": [line] * 100, "shippingAddress": ADDRESS}
+
+    answer = api.post("/orders", json=body, headers=customer_headers)
+
+    details = assert_error(answer, 400, ["The same product appears twice: combine the quantities"] * 99)["details"]
+    assert [d["field"] for d in details] == [f"items[{i}]" for i in range(1, 100)]

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from depot.product.v1 import product_pb2
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
 from gateway.schemas.common import ApiModel, Int32, NonEmpty, Page, documented, rule_error
 
@@ -67,9 +67,14 @@ def _categories(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-Price = Annotated[str, BeforeValidator(_price), documented(pattern=r"^\d{1,10}(\.\d{1,2})?$")]
+# json_schema_input_type: the OpenAPI document shows what a client may send, which is more than what the
+# value becomes once read (a number for a price, one name for a list of categories).
+Price = Annotated[str, BeforeValidator(_price, json_schema_input_type=str | float),
+                  documented(pattern=r"^\d{1,10}(\.\d{1,2})?$")]
 Sku = Annotated[str, AfterValidator(_sku), documented(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
-Categories = Annotated[list[Annotated[NonEmpty, Field(max_length=100)]], BeforeValidator(_categories)]
+CategoryName = Annotated[NonEmpty, Field(max_length=100)]
+Categories = Annotated[list[CategoryName],
+                       BeforeValidator(_categories, json_schema_input_type=CategoryName | list[CategoryName])]
 ImageUrl = Annotated[str, AfterValidator(_image_url)]
 
 
@@ -230,4 +235,4 @@ class CategoryCreate(ApiModel):
     slug: str = Field("", max_length=120)
     parent_id: uuid.UUID | None = None
     sort_order: Int32 = 0
-    active: bool = True
+    active: StrictBool = True

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from depot.user.v1 import user_pb2
+from pydantic import StrictBool
 
 from gateway.schemas.common import ApiModel, Name, Username, timestamp
 
@@ -37,7 +38,7 @@ class UserUpdate(ApiModel):
     first_name: Name | None = None
     last_name: Name | None = None
     username: Username | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None  # not 0 or "yes", which the document does not allow either
 
 
 class RolesAssignment(ApiModel):

@@ -158,3 +158,11 @@ def test_an_answer_too_large_for_grpc_trailers_keeps_its_violations(api: httpx.C
 
     details = assert_error(answer, 400, ["The same product appears twice: combine the quantities"] * 99)["details"]
     assert [d["field"] for d in details] == [f"items[{i}]" for i in range(1, 100)]
+
+
+def test_a_number_is_not_a_boolean(api: httpx.Client, admin_headers: dict, customer) -> None:
+    # pydantic took 0 for false: the admin meant to send a boolean, and the document says one.
+    answer = api.patch(f"/users/{customer.id}", json={"isActive": 0}, headers=admin_headers)
+
+    assert_error(answer, 400, ["Is active must be a boolean"])
+    assert api.get(f"/users/{customer.id}", headers=admin_headers).json()["isActive"] is True

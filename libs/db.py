@@ -28,6 +28,11 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_dete
 MAX_WAIT = 0.5  # seconds: the longest pause between two attempts
 
 
+def one_of(column: str, values) -> str:
+    """SQL for a CHECK constraint (or partial index) that `column` holds one of `values` (an enum's members)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
 def metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 

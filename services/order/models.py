@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Nu
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from libs.db import metadata
+from libs.db import metadata, one_of
 from libs.events.outbox import add_event_tables
 
 Money = Numeric(12, 2)
@@ -55,9 +55,6 @@ class PaymentStatus(StrEnum):
     REFUNDED = "REFUNDED"
 
 
-def _one_of(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
 
 class Base(DeclarativeBase):
     metadata = metadata()
@@ -69,8 +66,8 @@ add_event_tables(Base.metadata)
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(_one_of("status", OrderStatus), name="status_known"),
-        CheckConstraint(_one_of("stock_state", StockState), name="stock_state_known"),
+        CheckConstraint(one_of("status", OrderStatus), name="status_known"),
+        CheckConstraint(one_of("stock_state", StockState), name="stock_state_known"),
         # The order row is the record of its Idempotency-Key: a second insert with the same key waits
         # for the first transaction and then fails, so two concurrent replays make one order.
         Index("uq_orders_customer_id_idempotency_key", "customer_id", "idempotency_key", unique=True),
@@ -78,7 +75,7 @@ class Order(Base):
         Index("ix_orders_created_at", "created_at"),
         Index("ix_orders_pending_expires_at", "expires_at", postgresql_where=text("status = 'PENDING'")),
         Index("ix_orders_unsettled", "updated_at",
-              postgresql_where=text(_one_of("stock_state", UNSETTLED))),
+              postgresql_where=text(one_of("stock_state", UNSETTLED))),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -128,7 +125,7 @@ class Payment(Base):
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(_one_of("status", PaymentStatus), name="status_known"),
+        CheckConstraint(one_of("status", PaymentStatus), name="status_known"),
         # One charge per order, whatever happens upstream: the last guard against charging twice.
         Index("uq_payments_order_id", "order_id", unique=True),
     )

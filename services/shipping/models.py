@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integ
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from libs.db import metadata
+from libs.db import metadata, one_of
 from libs.events.outbox import add_event_tables
 from services.shipping.carriers import ServiceLevel
 
@@ -27,9 +27,6 @@ class ShipmentStatus(StrEnum):
     EXCEPTION = "EXCEPTION"
     RETURNED = "RETURNED"
 
-
-def one_of(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Base(DeclarativeBase):

@@ -3,12 +3,15 @@
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, exists, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.paging import select_page
 from services.user.models import PasswordHistory, Role, User, user_roles
+
+ADMIN_ROLE = "admin"
+ADMIN_SET_LOCK_KEY = 0x61646D696E73  # 'admins'
 
 # A soft-deleted user is gone for every query; only the row (and its email, still unique) remains.
 _LIVE = User.deleted_at.is_(None)
@@ -116,6 +119,16 @@ async def add_password_hash(user_id: uuid.UUID, password_hash: str, *, session: 
 async def grant_role(user_id: uuid.UUID, role_name: str, *, session: AsyncSession) -> None:
     await session.execute(
         insert(user_roles).values(user_id=user_id, role_name=role_name).on_conflict_do_nothing()
+    )
+
+
+async def count_other_active_admins(user_id: uuid.UUID, *, session: AsyncSession) -> int:
+    """Active admins other than `user_id`, counted after taking a transaction lock that every change of the
+    admin set takes too, so two admins demoting each other at once cannot both see the other one remain."""
+    await session.execute(select(func.pg_advisory_xact_lock(ADMIN_SET_LOCK_KEY)))
+    return await session.scalar(
+        select(func.count()).select_from(User).join(user_roles, user_roles.c.user_id == User.id)
+        .where(user_roles.c.role_name == ADMIN_ROLE, User.is_active, _LIVE, User.id != user_id)
     )
 
 

@@ -22,6 +22,7 @@ from libs.errors import (
     AlreadyExists,
     Conflict,
     DomainError,
+    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     NotFound,
@@ -195,7 +196,7 @@ class UserService:
             user = await repository.get_user_by_email(normalize_email(email), session=session)
             if user is None:
                 raise RuntimeError(f"cannot seed admin {email}: username {username} belongs to another account")
-            await repository.grant_role(user.id, "admin", session=session)
+            await repository.grant_role(user.id, repository.ADMIN_ROLE, session=session)
 
         await self._transaction(work)
 
@@ -232,11 +233,12 @@ class UserService:
             for name in changed:
                 setattr(user, name, changes[name])
             await _unique(session.flush())
-            if "is_active" in changed and not user.is_active:
-                await self._families.revoke_all(str(user.id))
             return changed
 
-        return await self._change_user(actor_id, user_id, work)
+        user = await self._change_user(actor_id, user_id, work)
+        if is_active is False:  # after the commit: a refused change must not log anybody out
+            await self._families.revoke_all(str(user.id))
+        return user
 
     async def deactivate_user(self, actor_id: str, user_id: str) -> User:
         return await self.update_user(actor_id, user_id, is_active=False)
@@ -266,7 +268,11 @@ class UserService:
             user = await repository.get_user(target, session=session, for_update=True)
             if user is None:
                 raise NotFound("User not found")
+            was_admin = _is_active_admin(user)
             changed = await change(session, user)
+            if was_admin and not _is_active_admin(user) and not await repository.count_other_active_admins(
+                    user.id, session=session):
+                raise FailedPrecondition("At least one active admin must remain")
             if changed:
                 now = _now()
                 user.version += 1
@@ -328,6 +334,10 @@ def _paging(page: int, page_size: int) -> Window:
         if not 0 <= page_size <= MAX_PAGE_SIZE else None,
     )
     return Window(page or 1, page_size or DEFAULT_PAGE_SIZE)
+
+
+def _is_active_admin(user: User) -> bool:
+    return user.is_active and repository.ADMIN_ROLE in user.role_names
 
 
 def _now() -> datetime:

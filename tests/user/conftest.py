@@ -2,6 +2,7 @@
 on port 0, against the session's PostgreSQL and Redis, reached through real stubs. It signs tokens with
 the session's test key pair."""
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -53,15 +54,16 @@ class UserApp(Rows):
         return await self.token_of(ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
-@pytest.fixture(scope="package")
-def settings(deployment: Deployment, keys: Keys) -> Settings:
-    return deployment.settings(Settings, DATABASE, MIGRATIONS, jwt_private_key_file=keys.private,
+def user_settings(deployment: Deployment, keys: Keys, database: str = DATABASE) -> Settings:
+    """The service over `database`, seeding the admin as `make dev` does."""
+    return deployment.settings(Settings, database, MIGRATIONS, jwt_private_key_file=keys.private,
                                seed_admin_email=ADMIN_EMAIL, seed_admin_password=ADMIN_PASSWORD)
 
 
-@pytest.fixture(scope="package")
-async def app(settings: Settings, keys: Keys) -> AsyncIterator[UserApp]:
-    server = await serve(await build(settings), keys)  # with the outbox relay, as libs.runtime runs it
+@contextlib.asynccontextmanager
+async def running(settings: Settings, keys: Keys) -> AsyncIterator[UserApp]:
+    """The service's real wiring on port 0, with the outbox relay, as libs.runtime runs it."""
+    server = await serve(await build(settings), keys)
     db = create_engine(settings.database_url, pool_size=2)
     redis = Redis.from_url(settings.redis_url)
     try:
@@ -70,3 +72,14 @@ async def app(settings: Settings, keys: Keys) -> AsyncIterator[UserApp]:
         await server.close()
         await db.dispose()
         await redis.aclose()
+
+
+@pytest.fixture(scope="package")
+def settings(deployment: Deployment, keys: Keys) -> Settings:
+    return user_settings(deployment, keys)
+
+
+@pytest.fixture(scope="package")
+async def app(settings: Settings, keys: Keys) -> AsyncIterator[UserApp]:
+    async with running(settings, keys) as user_app:
+        yield user_app

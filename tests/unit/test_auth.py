@@ -64,6 +64,29 @@ def test_an_expired_token_says_so(issuer, verifier) -> None:
         verifier.verify(token)
 
 
+def test_a_remembered_token_still_expires(issuer, key, monkeypatch) -> None:
+    verifier = TokenVerifier(_public_pem(key), issuer=ISSUER, audience=AUDIENCE)
+    token = issuer.issue("user-1", [], [], now=time.time() - 598)  # two seconds left
+    first = verifier.verify(token)
+
+    assert verifier.verify(token) is first  # the second check skips the signature
+    monkeypatch.setattr(time, "time", lambda: first.expires_at + 1)
+    with pytest.raises(Unauthenticated, match="^Token expired$"):
+        verifier.verify(token)
+    assert token not in verifier._verified
+
+
+def test_the_memory_of_verified_tokens_is_bounded(issuer, key, monkeypatch) -> None:
+    monkeypatch.setattr(TokenVerifier, "CACHE_SIZE", 3)
+    verifier = TokenVerifier(_public_pem(key), issuer=ISSUER, audience=AUDIENCE)
+    tokens = [issuer.issue(f"user-{n}", [], []) for n in range(5)]
+
+    principals = [verifier.verify(token) for token in tokens]
+
+    assert len(verifier._verified) == 3
+    assert [verifier.verify(token).user_id for token in tokens] == [p.user_id for p in principals]
+
+
 def test_a_token_signed_by_another_key_is_invalid(verifier) -> None:
     forged = TokenIssuer(_private_pem(Ed25519PrivateKey.generate()), issuer=ISSUER, audience=AUDIENCE)
 

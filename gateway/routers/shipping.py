@@ -13,7 +13,7 @@ from depot.shipping.v1 import shipping_pb2
 from fastapi import APIRouter, Header, Path, Query, Request
 
 from gateway.deps import RequirePermission, ShippingStub
-from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses, to_timestamp
+from gateway.schemas.common import Page, PageLimit, PageNumber, error_responses
 from gateway.schemas.shipping import (
     Carrier,
     RateRequest,
@@ -25,6 +25,7 @@ from gateway.schemas.shipping import (
     TrackingPublic,
     status_value,
 )
+from libs.timestamps import to_timestamp
 
 router = APIRouter(tags=["shipping"], responses=error_responses(400, 503, 504))
 PROTECTED = error_responses(401, 403)

@@ -1,4 +1,4 @@
-"""The base every body shares, the error body, pages, proto timestamps, and the field rules with the
+"""The base every body shares, the error body, pages, and the field rules with the
 contract's messages."""
 
 import re
@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from libs import validation
 from libs.errors import InvalidArgument
 from libs.paging import MAX_PAGE_SIZE
+from libs.timestamps import to_timestamp
 
 # The type of errors whose message is already the contract's text (see gateway.errors).
 RULE_ERROR = "depot_rule"
@@ -129,26 +130,9 @@ class Page(ApiModel, Generic[T]):
                    total_pages=page_info.total_pages)
 
 
-def timestamp(message: Any, field: str) -> datetime | None:
-    """A proto Timestamp field as an aware datetime, None when unset."""
-    if not message.HasField(field):
-        return None
-    value: Timestamp = getattr(message, field)
-    return value.ToDatetime(tzinfo=UTC)
-
-
 def as_utc(moment: datetime | None) -> datetime | None:
     """A date without an offset is taken as UTC."""
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
-def to_timestamp(moment: datetime | None) -> Timestamp | None:
-    """A datetime as a proto Timestamp (one without an offset taken as UTC), None for None."""
-    if moment is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(as_utc(moment))
-    return stamp
 
 
 def period(start: datetime | None, end: datetime | None) -> tuple[Timestamp | None, Timestamp | None]:

@@ -6,7 +6,8 @@ from typing import Annotated
 from depot.inventory.v1 import inventory_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel, Int32, documented, timestamp
+from gateway.schemas.common import ApiModel, Int32, documented
+from libs.timestamps import from_timestamp
 
 
 def _enum_name(enum, value: int, prefix: str) -> str:
@@ -34,8 +35,8 @@ class StockPublic(ApiModel):
             id=stock.id, product_id=stock.product_id, sku=stock.sku, quantity=stock.quantity,
             reserved=stock.reserved, available=stock.available, reorder_level=stock.reorder_level,
             location=stock.location, status=_enum_name(inventory_pb2.StockStatus, stock.status, "STOCK_STATUS_"),
-            last_restocked_at=timestamp(stock, "last_restocked_at"), active=stock.active,
-            created_at=timestamp(stock, "created_at"), updated_at=timestamp(stock, "updated_at"),
+            last_restocked_at=from_timestamp(stock, "last_restocked_at"), active=stock.active,
+            created_at=from_timestamp(stock, "created_at"), updated_at=from_timestamp(stock, "updated_at"),
         )
 
 
@@ -61,7 +62,7 @@ class MovementPublic(ApiModel):
             quantity=movement.quantity, previous_quantity=movement.previous_quantity,
             new_quantity=movement.new_quantity, reference_id=movement.reference_id or None,
             notes=movement.notes or None, created_by=movement.created_by,
-            created_at=timestamp(movement, "created_at"),
+            created_at=from_timestamp(movement, "created_at"),
         )
 
 

@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from depot.order.v1 import order_pb2
 from pydantic import AliasChoices, Field, model_validator
 
-from gateway.schemas.common import ApiModel, NonEmpty, documented, rule_error, timestamp
+from gateway.schemas.common import ApiModel, NonEmpty, documented, rule_error
+from libs.timestamps import from_timestamp
 
 Status = Literal["PENDING", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "EXPIRED"]
 STATUS_VALUES: dict[str, int] = {name: order_pb2.OrderStatus.Value(f"ORDER_STATUS_{name}")
@@ -135,8 +136,8 @@ class PaymentPublic(ApiModel):
         return cls(
             id=payment.id, status=order_pb2.PaymentStatus.Name(payment.status).removeprefix("PAYMENT_STATUS_"),
             method=payment.method, brand=payment.brand, last4=payment.last4, amount=payment.amount,
-            currency=payment.currency, created_at=timestamp(payment, "created_at"),
-            refunded_at=timestamp(payment, "refunded_at"),
+            currency=payment.currency, created_at=from_timestamp(payment, "created_at"),
+            refunded_at=from_timestamp(payment, "refunded_at"),
         )
 
 
@@ -179,6 +180,6 @@ class OrderPublic(ApiModel):
             notes=order.notes or None,
             payment=PaymentPublic.from_proto(order.payment) if order.HasField("payment") else None,
             cancel_reason=order.cancel_reason or None,
-            **{name: timestamp(order, name) for name in (
+            **{name: from_timestamp(order, name) for name in (
                 "created_at", "updated_at", "expires_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at")},
         )

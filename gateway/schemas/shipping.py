@@ -10,7 +10,8 @@ from typing import Literal
 from depot.shipping.v1 import shipping_pb2
 from pydantic import Field
 
-from gateway.schemas.common import ApiModel, Moment, NonEmpty, timestamp
+from gateway.schemas.common import ApiModel, Moment, NonEmpty
+from libs.timestamps import from_timestamp
 
 ShipmentStatus = Literal["LABEL_CREATED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "EXCEPTION",
                          "RETURNED"]
@@ -110,7 +111,7 @@ class TrackingEventPublic(ApiModel):
     @classmethod
     def from_proto(cls, event: shipping_pb2.TrackingEvent) -> "TrackingEventPublic":
         return cls(status=_status_name(event.status), location=event.location, note=event.note,
-                   occurred_at=timestamp(event, "occurred_at"))
+                   occurred_at=from_timestamp(event, "occurred_at"))
 
 
 class ShipmentPublic(ApiModel):
@@ -141,9 +142,9 @@ class ShipmentPublic(ApiModel):
             label_reference=s.label_reference, status=_status_name(s.status), cost=s.cost, currency=s.currency,
             weight=s.weight, shipping_address=AddressPublic(street=a.street, city=a.city, state=a.state,
                                                             postal_code=a.postal_code, country=a.country),
-            estimated_delivery=_date(s.estimated_delivery), actual_delivery=timestamp(s, "actual_delivery"),
-            shipped_at=timestamp(s, "shipped_at"), created_at=timestamp(s, "created_at"),
-            updated_at=timestamp(s, "updated_at"),
+            estimated_delivery=_date(s.estimated_delivery), actual_delivery=from_timestamp(s, "actual_delivery"),
+            shipped_at=from_timestamp(s, "shipped_at"), created_at=from_timestamp(s, "created_at"),
+            updated_at=from_timestamp(s, "updated_at"),
         )
 
     @classmethod
@@ -176,7 +177,7 @@ class TrackingPublic(ApiModel):
         return cls(tracking_number=tracking.tracking_number, carrier=tracking.carrier,
                    service=_service_name(tracking.service_level), status=_status_name(tracking.status),
                    estimated_delivery=_date(tracking.estimated_delivery),
-                   actual_delivery=timestamp(tracking, "actual_delivery"),
+                   actual_delivery=from_timestamp(tracking, "actual_delivery"),
                    history=[TrackingEventPublic.from_proto(e) for e in tracking.history])
 
 

@@ -5,7 +5,8 @@ from datetime import datetime
 from depot.user.v1 import user_pb2
 from pydantic import StrictBool
 
-from gateway.schemas.common import ApiModel, Name, Username, timestamp
+from gateway.schemas.common import ApiModel, Name, Username
+from libs.timestamps import from_timestamp
 
 
 class UserPublic(ApiModel):
@@ -27,8 +28,8 @@ class UserPublic(ApiModel):
             # proto3 has no null string: an empty name was never given
             first_name=user.first_name or None, last_name=user.last_name or None,
             roles=list(user.roles), is_active=user.is_active,
-            created_at=timestamp(user, "created_at"), updated_at=timestamp(user, "updated_at"),
-            last_login_at=timestamp(user, "last_login_at"),
+            created_at=from_timestamp(user, "created_at"), updated_at=from_timestamp(user, "updated_at"),
+            last_login_at=from_timestamp(user, "last_login_at"),
         )
 
 

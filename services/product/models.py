@@ -34,6 +34,7 @@ SEARCH_VECTOR_SQL = (
     "setweight(to_tsvector('english', coalesce(description, '')), 'B')"
 )
 LIVE = text("deleted_at IS NULL")
+NO_PENDING = {"fastupdate": "off"}
 
 
 class Base(DeclarativeBase):
@@ -72,14 +73,17 @@ class Product(Base):
         CheckConstraint(f"status IN {STATUSES}", name="status_known"),
         # A deleted product's sku may be used again by a new product.
         Index("ix_products_sku_live", "sku", unique=True, postgresql_where=LIVE),
-        Index("ix_products_search_vector", "search_vector", postgresql_using="gin"),
-        Index("ix_products_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
-        Index("ix_products_sku_trgm", "sku", postgresql_using="gin", postgresql_ops={"sku": "gin_trgm_ops"}),
+        # GIN without a pending list (fastupdate), which every search would read in full (migration 0003).
+        Index("ix_products_search_vector", "search_vector", postgresql_using="gin", postgresql_with=NO_PENDING),
+        Index("ix_products_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"},
+              postgresql_with=NO_PENDING),
+        Index("ix_products_sku_trgm", "sku", postgresql_using="gin", postgresql_ops={"sku": "gin_trgm_ops"},
+              postgresql_with=NO_PENDING),
         # The sort orders of an unfiltered list, so its first pages read only `limit` rows.
         Index("ix_products_created_at_live", "created_at", "id", postgresql_where=LIVE),
         Index("ix_products_price_live", "price", "id", postgresql_where=LIVE),
         Index("ix_products_name_live", "name", "id", postgresql_where=LIVE),
-        Index("ix_products_category_ids", "category_ids", postgresql_using="gin"),
+        Index("ix_products_category_ids", "category_ids", postgresql_using="gin", postgresql_with=NO_PENDING),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

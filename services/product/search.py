@@ -29,7 +29,6 @@ from sqlalchemy import (
     RowMapping,
     Select,
     String,
-    and_,
     bindparam,
     func,
     literal,
@@ -121,17 +120,13 @@ def _order(columns, keys: tuple[tuple[str, bool], ...]) -> list:
     return [columns[name].desc() if descending else columns[name].asc() for name, descending in keys]
 
 
-def _bucket(price: ColumnElement, low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
-    bounds = []
-    if low is not None:
-        bounds.append(price >= low)
-    if high is not None:
-        bounds.append(price < high)
-    return and_(*bounds)
-
-
 # The offset is page × page size of two int32s: far pages overflow an int4 (a 500 before it was an int8).
 LIMIT, OFFSET = bindparam("limit", type_=Integer), bindparam("offset", type_=BigInteger)
+
+
+# The buckets are contiguous, so one `width_bucket` call numbers a price's bucket (0 below the first bound).
+BOUNDS = [low for _, low, _ in PRICE_BUCKETS[1:]]
+assert BOUNDS == [high for _, _, high in PRICE_BUCKETS[:-1]], "price buckets must be contiguous"
 
 
 @lru_cache(maxsize=512)
@@ -140,17 +135,27 @@ def _statements(shape: _Shape) -> tuple[Select, Select | None]:
     conditions = _conditions(shape)
     columns = [Product.id, Product.price, Product.category_ids]
     if shape.match is not None:
-        columns += [MATCHES[shape.match][1].label("rank"), Product.created_at, Product.name]
+        # Only what the page's sort needs: every column is copied for each of thousands of matches.
+        columns += [MATCHES[shape.match][1].label("rank"),
+                    *(Product.__table__.c[name] for name, _ in shape.keys if name not in ("rank", "id", "price"))]
     matched = select(*columns).where(*conditions).cte("matched").prefix_with("MATERIALIZED")
+    # One pass over the matches counts them per (category set, price bucket): a handful of groups, from
+    # which the total, the buckets and the categories are summed (unnesting every match cost more).
+    bucket = func.width_bucket(matched.c.price, literal(BOUNDS, ARRAY(Numeric(12, 2))))
+    groups = (select(matched.c.category_ids, bucket.label("bucket"), func.count().label("n"))
+              .group_by(matched.c.category_ids, bucket).cte("groups").prefix_with("MATERIALIZED"))
+
+    def total(*where: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(groups.c.n).filter(*where) if where else func.sum(groups.c.n), 0).cast(BigInteger)
+
     counts = select(
-        func.count().label("total"),
-        *(func.count().filter(_bucket(matched.c.price, low, high)) for _, low, high in PRICE_BUCKETS),
-    ).select_from(matched).subquery("counts")
-    category_id = func.unnest(matched.c.category_ids).table_valued("id").render_derived("category")
-    per_category = func.count().label("n")
+        total().label("total"), *(total(groups.c.bucket == i) for i in range(len(PRICE_BUCKETS))),
+    ).subquery("counts")
+    category_id = func.unnest(groups.c.category_ids).table_valued("id").render_derived("category")
+    per_category = func.sum(groups.c.n).label("n")
     top = (
         select(Category.id, Category.name, Category.slug, per_category)
-        .select_from(matched).join(category_id, literal(True)).join(Category, Category.id == category_id.c.id)
+        .select_from(groups).join(category_id, literal(True)).join(Category, Category.id == category_id.c.id)
         .group_by(Category.id).order_by(per_category.desc(), Category.name).limit(TOP_CATEGORIES)
         .subquery("top")
     )
@@ -161,7 +166,8 @@ def _statements(shape: _Shape) -> tuple[Select, Select | None]:
     if shape.match is None:
         page = select(Product.id).where(*conditions).order_by(*_order(Product.__table__.c, shape.keys))
         return select(*wanted), page.limit(LIMIT).offset(OFFSET)
-    ranked = select(matched).order_by(*_order(matched.c, shape.keys)).limit(LIMIT).offset(OFFSET).subquery()
+    ranked = (select(*(matched.c[name] for name, _ in shape.keys)).order_by(*_order(matched.c, shape.keys))
+              .limit(LIMIT).offset(OFFSET).subquery())
     wanted.append(select(func.array_agg(aggregate_order_by(ranked.c.id, *_order(ranked.c, shape.keys))))
                   .scalar_subquery().label("page"))
     return select(*wanted), None

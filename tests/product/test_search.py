@@ -81,6 +81,27 @@ async def test_facets_count_the_filtered_set(app: ProductApp) -> None:
     assert [(c.name, c.count) for c in expensive.categories] == [(category, 3)]
 
 
+async def test_facets_of_a_search_count_its_matches_and_of_a_typo_its_similar_names(app: ProductApp) -> None:
+    category, products = await _catalog(app, ("Gaming Laptop", "49.99"), ("Laptop Stand", "50.00"),
+                                        ("Laptop Bag", "200.00"), ("Office Chair", "120.00"))
+    extra = unique("Sale")
+    await app.update(products[2].id, categories=[category, extra])
+
+    words = await app.list(search="laptop", category=category, page_size=2)
+    typo = await app.list(search="lapptop", category=category, min_price="50")
+    nothing = await app.list(search="zzzzqx", category=category)
+
+    assert words.page_info.total_size == 3 and len(words.products) == 2
+    assert [(b.label, b.count) for b in words.facets.price_buckets] == [
+        ("<50", 1), ("50-100", 1), ("100-200", 0), (">=200", 1)]
+    assert [(c.name, c.count) for c in words.facets.categories] == [(category, 3), (extra, 1)]
+    assert sorted(_names(typo)) == ["Laptop Bag", "Laptop Stand"]
+    assert [b.count for b in typo.facets.price_buckets] == [0, 1, 0, 1]
+    assert [(c.name, c.count) for c in typo.facets.categories] == [(category, 2), (extra, 1)]
+    assert nothing.page_info.total_size == 0 and _names(nothing) == []
+    assert [b.count for b in nothing.facets.price_buckets] == [0, 0, 0, 0] and list(nothing.facets.categories) == []
+
+
 async def test_the_in_stock_filter(app: ProductApp) -> None:
     category = unique("Cat")
     await app.create(name="Stocked", categories=[category], initial_quantity=5)

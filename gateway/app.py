@@ -11,7 +11,7 @@ from depot.product.v1.product_pb2_grpc import ProductServiceStub
 from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import APIRouter, Depends, FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from gateway.backends import open_channels
 from gateway.deps import reject_unstorable_text
@@ -19,8 +19,10 @@ from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.ratelimit import FixedWindowLimiter
 from gateway.routers import auth, categories, health, inventory, orders, products, roles, shipping, users
+from gateway.schemas.products import RenderedProduct
 from gateway.settings import GatewaySettings
 from libs.auth import TokenVerifier
+from libs.cache import PRODUCTS, Cache
 from libs.redis import fail_fast_redis
 
 DESCRIPTION = """REST face of Depot. Errors always have the body
@@ -46,6 +48,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "product": ProductServiceStub(channels["product"]),
                 "order": OrderServiceStub(channels["order"]),
                 "shipping": ShippingServiceStub(channels["shipping"]),
+                "product_bodies": Cache(redis, "product-rest", generations=PRODUCTS, dumps=RenderedProduct.dumps,
+                                        loads=RenderedProduct.loads, ttl_seconds=settings.product_cache_ttl_seconds),
                 "login_limiter": FixedWindowLimiter(redis, name="login", limit=settings.login_rate_limit,
                                                     window_seconds=settings.login_rate_window_seconds),
             }
@@ -56,21 +60,26 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     app = FastAPI(
         title="Depot API", version="1", description=DESCRIPTION, lifespan=lifespan,
-        # Tracing comes from opentelemetry-instrumentation-fastapi below; FastAPI's own would double it.
+        # Tracing comes from opentelemetry-instrumentation-asgi below; FastAPI's own would double it.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    # Outside RequestContextMiddleware, which names the server span after the matched route once routing
+    # has run (FastAPIInstrumentor matches every request against the routes a second time to name it).
+    # No spans per ASGI receive/send message: two more spans per request that say nothing.
+    app.add_middleware(OpenTelemetryMiddleware, excluded_urls="health,metrics", exclude_spans=["receive", "send"],
+                       default_span_details=lambda scope: (scope["method"], {}))
     # Every operation declares the statuses it can answer (its router's and its own), so that the document
     # is a contract a client and tests/e2e/test_fuzz_contract.py can hold the gateway to.
     api = APIRouter(prefix="/api", dependencies=[Depends(reject_unstorable_text)])
-    for router in (auth.router, users.router, roles.router, inventory.router, orders.router, products.router,
-                   categories.router, shipping.router, health.router):
+    # FastAPI tries routers in this order, ~13 µs for each that does not match: the busiest come first.
+    for router in (products.router, orders.router, inventory.router, shipping.router, categories.router,
+                   auth.router, users.router, roles.router, health.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
     app.include_router(health.metrics_router)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
     app.openapi = _without_fastapi_422(app.openapi)
     return app
 

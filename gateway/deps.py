@@ -17,8 +17,10 @@ from redis.asyncio import Redis
 
 from gateway.ratelimit import FixedWindowLimiter
 from gateway.schemas.common import label
+from gateway.schemas.products import RenderedProduct
 from gateway.settings import GatewaySettings
 from libs.auth import Principal, TokenVerifier, bearer_token
+from libs.cache import Cache
 from libs.context import authorization_var, principal_var
 from libs.errors import FieldViolation, InvalidArgument
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
@@ -47,6 +49,7 @@ InventoryStub = Annotated[InventoryServiceStub, Depends(_state("inventory"))]
 ProductStub = Annotated[ProductServiceStub, Depends(_state("product"))]
 OrderStub = Annotated[OrderServiceStub, Depends(_state("order"))]
 ShippingStub = Annotated[ShippingServiceStub, Depends(_state("shipping"))]
+ProductBodies = Annotated[Cache[RenderedProduct], Depends(_state("product_bodies"))]
 LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
 # DESIGN.md §5: a replay answers as the first call did; the same key with another body is a 422.
 IdempotencyKey = Annotated[str, Header(alias=IDEMPOTENCY_FIELD, max_length=IDEMPOTENCY_KEY_MAX)]
@@ -102,7 +105,10 @@ async def reject_unstorable_text(request: Request) -> None:
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if problem := _text_problem(name) or _text_problem(value):
             found.append((name, problem))
-    body = await request.body()  # FastAPI has read it already: this is its cached copy
+    # FastAPI has read a body its route takes: this is its cached copy. A request without one (most reads)
+    # is not made to wait for an empty message.
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    body = await request.body() if has_body else b""
     if b"\\u" in body:  # a raw NUL or lone surrogate is invalid JSON: only an escape can bring one in
         try:
             found += _bad_strings(json.loads(body))

@@ -6,6 +6,8 @@ import time
 import uuid
 
 import structlog
+from opentelemetry import trace
+from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,6 +64,10 @@ class RequestContextMiddleware:
             nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status, started_response = message["status"], True
+                # The server span of OpenTelemetryMiddleware (see gateway.app), which ends with the body.
+                span, route = trace.get_current_span(), route_template(scope)
+                span.update_name(f"{scope['method']} {route}")
+                span.set_attribute(HTTP_ROUTE, route)
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 

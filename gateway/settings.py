@@ -20,6 +20,9 @@ class GatewaySettings(FleetSettings):
     shipping_addr: str = "127.0.0.1:50055"
     grpc_timeout_seconds: float = Field(5.0, gt=0)
     health_timeout_seconds: float = Field(1.0, gt=0)
+    # Rendered product bodies (GET /api/products/{id}); the product service's writes retire them at once,
+    # so this only bounds memory. At most 10 × the product service's own TTL (libs.cache.PRODUCTS).
+    product_cache_ttl_seconds: float = Field(300.0, gt=0)
     # Login attempts per client IP and email within a fixed window (DESIGN.md §3: rate limits in Redis).
     login_rate_limit: int = Field(10, ge=1)
     login_rate_window_seconds: int = Field(60, ge=1)

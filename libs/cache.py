@@ -10,6 +10,10 @@ Tokens expire (GENERATION_TTL_FACTOR × the value TTL) so namespaces of deleted 
 missing token reads as "0", which is safe because every value stored under an earlier "0" has expired
 long before the token that replaced it does.
 
+Another process may keep its own rendering of the same rows under the same generations (`generations=`
+the writer's cache name): the gateway keeps the REST bodies of products that way, so that one
+invalidation by the product service retires both (see `PRODUCTS`).
+
 Redis trouble never fails a read (the loader answers); it is logged. A failed invalidation is logged
 too: values then live at most their TTL, which is why TTLs are short.
 """
@@ -28,6 +32,9 @@ log = structlog.get_logger("cache")
 T = TypeVar("T")
 
 GENERATION_TTL_FACTOR = 10
+# The product service's cache of products by id (namespace: the product id), whose generations the
+# gateway's REST bodies share. Their TTL must not exceed GENERATION_TTL_FACTOR × the service's.
+PRODUCTS = "product"
 LOOKUPS = Counter("depot_cache_lookups_total", "Cache lookups", ["cache", "result"])
 
 # KEYS[1] = generation key; ARGV[1] = value key prefix, ARGV[2] = value key suffix.
@@ -41,16 +48,18 @@ class Cache(Generic[T]):
     """Values of one kind (`dumps`/`loads` convert them to bytes) under a key prefix, with one TTL."""
 
     def __init__(self, redis: Redis, name: str, *, ttl_seconds: float,
-                 dumps: Callable[[T], bytes], loads: Callable[[bytes], T]):
+                 dumps: Callable[[T], bytes], loads: Callable[[bytes], T], generations: str | None = None):
+        """`generations`: the cache whose namespaces' invalidations also retire these values (default: own)."""
         self._redis = redis
         self._name = name
+        self._generations = generations or name
         self._ttl_ms = int(ttl_seconds * 1000)
         self._dumps = dumps
         self._loads = loads
         self._read = redis.register_script(_READ)
 
     def _generation_key(self, namespace: str) -> str:
-        return f"cache:{self._name}:{namespace}:gen"
+        return f"cache:{self._generations}:{namespace}:gen"
 
     async def get_or_load(self, namespace: str, key: str, load: Callable[[], Awaitable[T | None]]) -> T | None:
         """The cached value, or `load()`'s answer (stored unless it is None: absence is not cached,

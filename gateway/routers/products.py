@@ -13,7 +13,7 @@ from depot.common.v1 import page_pb2
 from depot.product.v1 import product_pb2
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from gateway.deps import ProductStub, RequirePermission, Verifier, current_principal
+from gateway.deps import ProductBodies, ProductStub, RequirePermission, Verifier, current_principal
 from gateway.schemas.common import PageLimit, PageNumber, error_responses
 from gateway.schemas.products import (
     SORTS,
@@ -22,6 +22,7 @@ from gateway.schemas.products import (
     ProductFields,
     ProductPage,
     ProductPublic,
+    RenderedProduct,
     Sort,
     Status,
 )
@@ -74,16 +75,22 @@ async def create_product(body: ProductCreate, products: ProductStub, response: R
     return _tagged(answer.product, response)
 
 
-@router.get("/{id}", responses={**ONE, 304: {"description": "Not modified (If-None-Match)"}})
+@router.get("/{id}", response_model=ProductPublic,
+            responses={**ONE, 304: {"description": "Not modified (If-None-Match)"}})
 async def get_product(
-    id: uuid.UUID, products: ProductStub, response: Response,
+    id: uuid.UUID, products: ProductStub, bodies: ProductBodies,
     if_none_match: Annotated[str | None, Header()] = None,
-) -> ProductPublic:
-    answer = await products.GetProduct(product_pb2.GetProductRequest(id=str(id)))
-    etag = _etag(answer.product)
+) -> Response:
+    """Answered from the gateway's cache of rendered products when it can: the product service retires
+    an entry before it answers a write (libs.cache), so no read after a successful update sees the old one."""
+    async def load() -> RenderedProduct:
+        return RenderedProduct.of((await products.GetProduct(product_pb2.GetProductRequest(id=str(id)))).product)
+
+    rendered = await bodies.get_or_load(str(id), "", load)
+    etag = _etag(rendered.version)
     if if_none_match is not None and (if_none_match.strip() == "*" or etag in _etags(if_none_match)):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-    return _tagged(answer.product, response)
+    return Response(rendered.body, media_type="application/json", headers={"ETag": etag})
 
 
 async def _update(id: uuid.UUID, body: ProductFields, if_match: str | None, products, response) -> ProductPublic:
@@ -115,8 +122,8 @@ async def delete_product(id: uuid.UUID, products: ProductStub,
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _etag(product: product_pb2.Product) -> str:
-    return f'"{product.version}"'
+def _etag(version: int) -> str:
+    return f'"{version}"'
 
 
 def _etags(header: str) -> list[str]:
@@ -124,7 +131,7 @@ def _etags(header: str) -> list[str]:
 
 
 def _tagged(product: product_pb2.Product, response: Response) -> ProductPublic:
-    response.headers["ETag"] = _etag(product)
+    response.headers["ETag"] = _etag(product.version)
     return ProductPublic.from_proto(product)
 
 

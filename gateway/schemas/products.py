@@ -3,6 +3,7 @@ string or a number on the way in; weights are grams."""
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
@@ -236,3 +237,23 @@ class CategoryCreate(ApiModel):
     parent_id: uuid.UUID | None = None
     sort_order: Int32 = 0
     active: StrictBool = True
+
+
+@dataclass(frozen=True)
+class RenderedProduct:
+    """A product's REST body as sent, with its version (the ETag): what the gateway caches per product."""
+
+    version: int
+    body: bytes
+
+    @classmethod
+    def of(cls, product: product_pb2.Product) -> "RenderedProduct":
+        return cls(product.version, ProductPublic.from_proto(product).model_dump_json(by_alias=True).encode())
+
+    def dumps(self) -> bytes:
+        return b"%d\n%s" % (self.version, self.body)
+
+    @classmethod
+    def loads(cls, raw: bytes) -> "RenderedProduct":
+        version, _, body = raw.partition(b"\n")
+        return cls(int(version), body)

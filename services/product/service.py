@@ -18,7 +18,7 @@ from sqlalchemy import event, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from libs.cache import Cache
+from libs.cache import PRODUCTS, Cache
 from libs.context import current_principal
 from libs.db import Executor, in_autocommit, in_transaction, session_factory
 from libs.errors import AlreadyExists, Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
@@ -80,7 +80,7 @@ class ProductService:
         self._sessions = session_factory(engine)
         self._inventory = inventory
         self._pending: set[asyncio.Task] = set()  # invalidations scheduled after a commit, kept alive
-        self._products = Cache(redis, "product", ttl_seconds=product_ttl_seconds, dumps=dumps,
+        self._products = Cache(redis, PRODUCTS, ttl_seconds=product_ttl_seconds, dumps=dumps,
                                loads=ProductView.model_validate_json)
         self._lists = Cache(redis, "product-list", ttl_seconds=list_ttl_seconds, dumps=dumps,
                             loads=ProductPage.model_validate_json)

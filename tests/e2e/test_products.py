@@ -4,8 +4,9 @@ JSON field, ETag and If-Match, soft delete, search with facets, and the stock th
 import uuid
 
 import httpx
+from redis import Redis
 
-from libs.stack import unique
+from libs.stack import Fleet, unique
 from tests.e2e.helpers import assert_error, new_product
 
 
@@ -67,6 +68,23 @@ def test_etags_make_reads_cheap_and_writes_safe(api: httpx.Client, admin_headers
                                                                                         '"2"')
     assert stale.status_code == 409
     assert api.get(url, headers={"If-None-Match": '"1"'}).json()["price"] == "25.00"
+
+
+def test_the_gateway_serves_a_product_from_its_cache_until_a_write_retires_it(
+        api: httpx.Client, admin_headers: dict, fleet: Fleet) -> None:
+    product = new_product(api, admin_headers)
+    url = f"/products/{product['id']}"
+    redis = Redis.from_url(fleet.stack.redis_url)
+    try:
+        assert api.get(url).json() == product
+        assert redis.keys(f"cache:product-rest:{product['id']}:*")  # the rendered body, kept by the gateway
+
+        api.patch(url, json={"price": "31.00"}, headers=admin_headers).raise_for_status()
+        answer = api.get(url)  # the very next read, through the same cache
+    finally:
+        redis.close()
+
+    assert (answer.json()["price"], answer.json()["version"], answer.headers["etag"]) == ("31.00", 2, '"2"')
 
 
 def test_a_deleted_product_is_gone(api: httpx.Client, admin_headers: dict) -> None:

@@ -54,6 +54,21 @@ async def test_invalidation_reaches_every_key_of_the_namespace_only(redis: Redis
     assert await cache.get_or_load("other", "c", other) == "c1"
 
 
+async def test_a_cache_sharing_generations_is_retired_by_the_owners_invalidation(redis: Redis) -> None:
+    """How the gateway keeps REST bodies of products: the product service's invalidation retires them."""
+    owner_name = unique("owner")
+    owner = Cache(redis, owner_name, ttl_seconds=60, dumps=str.encode, loads=bytes.decode)
+    rendering = Cache(redis, unique("rendering"), generations=owner_name, ttl_seconds=60, dumps=str.encode,
+                      loads=bytes.decode)
+    load = Loader("body v1", "body v2")
+    await rendering.get_or_load("ns", "", load)
+
+    await owner.invalidate("ns")
+
+    assert await rendering.get_or_load("ns", "", load) == "body v2"
+    assert load.calls == 2
+
+
 async def test_a_reader_racing_a_writer_never_leaves_stale_data_behind(redis: Redis) -> None:
     cache = text_cache(redis)
 

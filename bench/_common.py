@@ -23,15 +23,16 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
-def private_fleet(prefix: str) -> Iterator[Fleet]:
+def private_fleet(prefix: str, extra_env: dict[str, str] | None = None) -> Iterator[Fleet]:
     """PostgreSQL, Redis, the broker, the services the gateway routes to and the gateway, on free ports in
-    a throwaway directory (kept, with its logs, if something failed), with the seeded admin."""
+    a throwaway directory (kept, with its logs, if something failed), with the seeded admin; `extra_env`
+    goes to every process of the fleet."""
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
     data_dir.chmod(0o755)  # the postgres account must enter it
     stack = LocalStack(data_dir, StackPorts.free(), durable=False)
     ports = free_ports(len(SERVICES) + 1)
     fleet = Fleet(stack, data_dir / "fleet", service_ports=dict(zip(SERVICES, ports, strict=False)),
-                  gateway_port=ports[-1], seed_admin=True)
+                  gateway_port=ports[-1], seed_admin=True, extra_env=extra_env)
     # As in tests/e2e: a service with no routes yet is unreachable over REST and may be half-written.
     fleet.services = [name for name in fleet.services if name in {b.name for b in BACKENDS}]
     print(f"starting a private stack and fleet under {data_dir} ...", flush=True)

@@ -2,9 +2,11 @@
 
 On a throwaway local stack it starts the user, product and inventory services and the gateway, seeds
 100,000 products, and drives with `wrk` (apt-get install wrk):
-  1. a bare chain on the same machine: a FastAPI app calling a grpc.aio echo server (two processes,
-     like gateway → service, with nothing else in between), the ceiling for any REST→gRPC hop;
-  2. an authenticated GET /api/products/{id} through the gateway (served from the Redis cache);
+  1. a bare chain on the same machine: a FastAPI app calling a grpc.aio echo server (like gateway →
+     service, with nothing else in between), the ceiling for any REST→gRPC hop; the app runs as many
+     uvicorn workers as the gateway (--workers, one per core by default);
+  2. an authenticated GET /api/products/{id} through the gateway, answered from the gateway's Redis cache
+     of rendered bodies (no gRPC hop; the product service's writes retire it, see libs.cache);
   3. searches through the gateway, each with different words or filters so the list cache misses and
      PostgreSQL does the full-text + trigram search, facets and count over the 100,000 products.
 It prints rps and latency percentiles of each, the ratio 2/1 and the targets:
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -69,7 +72,8 @@ SEED_SQL = [
     """UPDATE products p SET category_ids = ARRAY(SELECT category_id FROM product_categories pc
                                                 WHERE pc.product_id = p.id)
        WHERE p.sku LIKE 'BENCH-%%'""",
-    "ANALYZE categories, products, product_categories",
+    # As autovacuum would before long: the UPDATE above left a dead version of every product behind.
+    "VACUUM ANALYZE categories, products, product_categories",
 ]
 
 # wrk prints this line at the end of a run; the latencies are in microseconds.
@@ -162,7 +166,9 @@ async def _serve_echo(port: int) -> None:
     await server.wait_for_termination()
 
 
-def _echo_app(grpc_port: int):
+def echo_app():
+    """The bare chain's FastAPI app, for uvicorn's workers (the echo server's port in ECHO_GRPC_PORT)."""
+    import os
     from contextlib import asynccontextmanager
 
     import grpc
@@ -170,7 +176,7 @@ def _echo_app(grpc_port: int):
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{os.environ['ECHO_GRPC_PORT']}") as channel:
             app.state.echo = channel.unary_unary(ECHO_METHOD)
             yield
 
@@ -184,11 +190,12 @@ def _echo_app(grpc_port: int):
     return app
 
 
-def start_bare_chain(data_dir: Path) -> tuple[list[Child], str]:
+def start_bare_chain(data_dir: Path, workers: int) -> tuple[list[Child], str]:
     grpc_port, http_port = free_ports(2)
     me = [sys.executable, "-m", "bench.catalog"]
     server = Child("echo-grpc", [*me, "echo-server", str(grpc_port)], data_dir / "echo-grpc.log")
-    app = Child("echo-app", [*me, "echo-app", str(http_port), str(grpc_port)], data_dir / "echo-app.log")
+    app = Child("echo-app", [*me, "echo-app", str(http_port), str(grpc_port), str(workers)],
+                data_dir / "echo-app.log")
     server.start()
     server.wait_ready(lambda: port_open(grpc_port), 20, "listen")
     app.start()
@@ -198,14 +205,14 @@ def start_bare_chain(data_dir: Path) -> tuple[list[Child], str]:
 
 # -- the run -------------------------------------------------------------------------------------
 
-def run(products: int, seconds: float, connections: int, search_connections: int) -> dict:
+def run(products: int, seconds: float, connections: int, search_connections: int, workers: int) -> dict:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     chain: list[Child] = []
-    with private_fleet("depot-bench-catalog-") as fleet:
+    with private_fleet("depot-bench-catalog-", {"DEPOT_GATEWAY_WORKERS": str(workers)}) as fleet:
         try:
             seed(fleet.stack, products)
-            chain, bare_url = start_bare_chain(fleet.data_dir)
+            chain, bare_url = start_bare_chain(fleet.data_dir, workers)
             with httpx.Client(base_url=f"{fleet.url}/api", timeout=30) as api:
                 token = api.post("/auth/login", json={"email": SEED_ADMIN_EMAIL, "password": SEED_ADMIN_PASSWORD})
                 headers = {"Authorization": f"Bearer {token.json()['accessToken']}"}
@@ -252,10 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     echo_app = commands.add_parser("echo-app")
     echo_app.add_argument("port", type=int)
     echo_app.add_argument("grpc_port", type=int)
+    echo_app.add_argument("workers", type=int)
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--search-connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="uvicorn workers of the gateway and of the bare chain's app alike")
     args = parser.parse_args(argv)
     if args.command == "echo-server":
         import asyncio
@@ -264,12 +274,13 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "echo-app":
         import uvicorn
 
-        uvicorn.run(_echo_app(args.grpc_port), host="127.0.0.1", port=args.port, workers=1, log_level="warning",
-                    access_log=False)
+        os.environ["ECHO_GRPC_PORT"] = str(args.grpc_port)
+        uvicorn.run("bench.catalog:echo_app", factory=True, host="127.0.0.1", port=args.port, workers=args.workers,
+                    log_level="warning", access_log=False)
     else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        run(args.products, args.seconds, args.connections, args.search_connections)
+        run(args.products, args.seconds, args.connections, args.search_connections, args.workers)
     return 0
 
 

@@ -24,6 +24,7 @@ from gateway.settings import GatewaySettings
 from libs.auth import TokenVerifier
 from libs.cache import PRODUCTS, Cache
 from libs.redis import fail_fast_redis
+from libs.runtime import freeze_startup_heap
 
 DESCRIPTION = """REST face of Depot. Errors always have the body
 `{statusCode, error, message, details, requestId}`; `message` is a list for validation errors."""
@@ -36,6 +37,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                                            audience=settings.jwt_audience)
         redis = fail_fast_redis(settings.redis_url)
         channels = open_channels(settings)
+        freeze_startup_heap()
         try:
             # Starlette hands these to every request as request.state.<name> (see gateway.deps).
             yield {

@@ -12,6 +12,9 @@ class GatewaySettings(FleetSettings):
 
     host: str = "0.0.0.0"
     port: int = 3000
+    # uvicorn worker processes sharing the port: up to one per core the gateway may use on its own
+    # machine. In Kubernetes, keep 1 and scale the replicas.
+    workers: int = Field(1, ge=1, le=64)
     # One address per backend the gateway has routes for; see gateway.backends.
     user_addr: str = "127.0.0.1:50051"
     product_addr: str = "127.0.0.1:50052"

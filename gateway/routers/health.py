@@ -1,6 +1,7 @@
 """GET /health (also /api/health) and GET /metrics: for load balancers, `make dev` and Prometheus."""
 
 import asyncio
+import os
 import time
 from datetime import UTC, datetime
 from typing import Literal
@@ -8,7 +9,7 @@ from typing import Literal
 import grpc
 from fastapi import APIRouter, Response
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
@@ -67,4 +68,8 @@ async def health(response: Response, settings: Settings, redis: RedisClient, cha
 
 @metrics_router.get("/metrics")
 async def metrics() -> Response:
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:  # several workers (see gateway.__main__): all of their counts
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,6 +1,7 @@
 """What operators and tools see: health, metrics, OpenAPI, request ids, unknown routes, the login rate
 limit, and gRPC reflection through the real grpcurl binary."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,10 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from libs.stack import Fleet, unique
+from libs.stack import Fleet, poll_until, unique
+from libs.stack.process import Child, free_ports, port_open
 from tests.e2e.helpers import assert_error
 
 GRPCURL = Path(sys.executable).parent / "grpcurl"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("path", ["/health", "/api/health"])
@@ -84,3 +87,26 @@ def test_grpc_reflection_lists_the_user_service(fleet: Fleet):
 
     assert {"depot.user.v1.UserService", "grpc.health.v1.Health"} <= set(services)
     assert '"status": "SERVING"' in _grpcurl(fleet.address("user"), "grpc.health.v1.Health/Check")
+
+
+def test_gateway_workers_share_the_port_and_their_metrics(fleet: Fleet, tmp_path: Path):
+    """DEPOT_GATEWAY_WORKERS=2: both workers answer on one port, and /metrics (whichever worker serves it)
+    counts the requests of both."""
+    (port,) = free_ports(1)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "protos")]),
+           **fleet.env_for("gateway"), "DEPOT_GATEWAY_PORT": str(port), "DEPOT_GATEWAY_WORKERS": "2"}
+    gateway = Child("gateway-2-workers", [sys.executable, "-m", "gateway"], tmp_path / "gateway.log", env=env,
+                    cwd=ROOT)
+    gateway.start()
+    try:
+        gateway.wait_ready(lambda: port_open(port), 30, "listen")
+        poll_until(lambda: gateway.log_tail(200).count("Application startup complete") == 2, timeout=20,
+                   message="both workers started")
+        # A connection each, so that both workers take some (the kernel hands each to either).
+        answers = [httpx.get(f"http://127.0.0.1:{port}/api/products", params={"limit": 1}) for _ in range(40)]
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    finally:
+        gateway.stop()
+
+    assert [a.status_code for a in answers] == [200] * 40
+    assert 'depot_http_requests_total{method="GET",route="/api/products",status="200"} 40.0' in metrics

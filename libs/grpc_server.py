@@ -2,19 +2,21 @@
 
 Interceptors, outermost first: tracing (OpenTelemetry), request context (request id, logs, metrics),
 errors (DomainError → status with details; anything else → INTERNAL with the request id), auth (verify the
-token again and check the method's access rule). Servicers therefore hold no try/except.
+token again and check the method's access rule), and the refusal of strings holding NUL. Servicers
+therefore hold no try/except.
 """
 
 import functools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import grpc
 import structlog
-from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.descriptor import FieldDescriptor, ServiceDescriptor
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from grpc_status import rpc_status
@@ -23,7 +25,7 @@ from prometheus_client import Counter, Histogram
 
 from libs.auth import Principal, TokenVerifier, bearer_token
 from libs.context import authorization_var, deadline_var, principal_var, request_id_var
-from libs.errors import DomainError, Unauthenticated, to_rpc_status
+from libs.errors import DomainError, FieldViolation, InvalidArgument, Unauthenticated, to_rpc_status
 
 log = structlog.get_logger("grpc")
 
@@ -136,6 +138,40 @@ def _auth(verifier: TokenVerifier, access: Mapping[str, Mapping[str, str]]) -> U
     return check
 
 
+NUL = "\x00"
+
+
+async def _reject_nul_text(inner, request, context, *, service, method):
+    """INVALID_ARGUMENT naming every string field that holds U+0000, which no PostgreSQL text column
+    can store: callers that bypass the gateway (grpcurl, other services) get an answer, not an INTERNAL."""
+    if fields := list(_nul_fields(request)):
+        raise InvalidArgument.of(*(FieldViolation(field, "must not contain NUL characters") for field in fields))
+    return await inner(request, context)
+
+
+def _nul_fields(message: Message, prefix: str = "") -> Iterator[str]:
+    """Paths (`items[0].name`, `attributes[color]`) of the strings of `message` that contain NUL."""
+    for field, value in message.ListFields():
+        path = prefix + field.name
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            for key, item in value.items():
+                if NUL in str(key) or (isinstance(item, str) and NUL in item):
+                    yield f"{path}[{_printable(key)}]"
+                elif isinstance(item, Message):
+                    yield from _nul_fields(item, f"{path}[{_printable(key)}].")
+        elif field.type == FieldDescriptor.TYPE_STRING:
+            if any(NUL in text for text in (value if field.is_repeated else [value])):
+                yield path
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            items = enumerate(value) if field.is_repeated else [(None, value)]
+            for index, item in items:
+                yield from _nul_fields(item, f"{path}[{index}]." if index is not None else f"{path}.")
+
+
+def _printable(key: object) -> str:
+    return str(key).replace(NUL, "\\u0000")
+
+
 def _optional_principal(verifier: TokenVerifier, authorization: str | None) -> Principal | None:
     """On open methods a token only adds who is calling; a stale one is ignored rather than refused."""
     if not authorization:
@@ -155,7 +191,7 @@ async def start_server(
     server = grpc.aio.server(
         interceptors=[
             aio_server_interceptor(),
-            _UnaryPipeline(names, [_request_context, _map_errors, _auth(verifier, access)]),
+            _UnaryPipeline(names, [_request_context, _map_errors, _auth(verifier, access), _reject_nul_text]),
         ],
         options=[("grpc.so_reuseport", 0)],
     )

@@ -27,13 +27,14 @@ class Product:
     name: str
     price: Decimal
     active: bool
+    weight_grams: int  # 0: the catalog does not know
     variants: dict[str, Variant] = field(default_factory=dict)
 
 
 def _product(message: product_pb2.Product) -> Product:
     return Product(
         id=message.id, sku=message.sku, name=message.name, price=Decimal(message.price),
-        active=message.status == product_pb2.PRODUCT_STATUS_ACTIVE,
+        active=message.status == product_pb2.PRODUCT_STATUS_ACTIVE, weight_grams=message.weight_grams,
         variants={
             v.id: Variant(v.id, v.sku, v.name, Decimal(v.price) if v.price else None) for v in message.variants
         },

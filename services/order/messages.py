@@ -33,6 +33,7 @@ def order_message(order: OrderView) -> order_pb2.Order:
             order_pb2.OrderItem(
                 product_id=item.product_id, variant_id=item.variant_id, sku=item.sku, name=item.name,
                 unit_price=str(item.unit_price), quantity=item.quantity, line_total=str(item.line_total),
+                weight_grams=item.weight_grams,
             )
             for item in order.items
         ],

@@ -118,6 +118,7 @@ class OrderItem(Base):
     unit_price: Mapped[Decimal] = mapped_column(Money)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[Decimal] = mapped_column(Money)
+    weight_grams: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class Payment(Base):

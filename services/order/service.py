@@ -147,7 +147,7 @@ class OrderService:
             items.append(ItemView(
                 position=position, product_id=product.id, variant_id=wanted.variant_id, sku=sku, name=name,
                 unit_price=price.quantize(CENT, rounding=ROUND_HALF_UP), quantity=wanted.quantity,
-                line_total=(price * wanted.quantity).quantize(CENT),
+                line_total=(price * wanted.quantity).quantize(CENT), weight_grams=product.weight_grams,
             ))
         subtotal = sum((item.line_total for item in items), Decimal("0.00"))
         tax = (subtotal * self._policy.tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -20,6 +20,7 @@ class ItemView:
     unit_price: Decimal
     quantity: int
     line_total: Decimal
+    weight_grams: int  # of one unit, from the catalog; 0 when unknown
 
 
 @dataclass(frozen=True, slots=True)

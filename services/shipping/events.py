@@ -22,8 +22,9 @@ def handlers(service: ShippingService) -> dict[str, Handler]:
             order_id=order.id, customer_id=order.customer_id,
             address=Address(street=address.street, city=address.city, state=address.state,
                             postal_code=address.postal_code, country=address.country),
-            # The order does not say what its items weigh: the default item weight applies.
-            items=tuple(Item(quantity=item.quantity, product_id=item.product_id) for item in order.items),
+            # A line without a weight (0) counts the default item weight.
+            items=tuple(Item(quantity=item.quantity, product_id=item.product_id, weight_grams=item.weight_grams)
+                        for item in order.items),
         ), session=session)
 
     return {"order.paid": order_paid}

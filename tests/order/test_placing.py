@@ -16,7 +16,7 @@ from tests.order.conftest import ADDRESS, OrderApp, status
 
 
 async def test_an_order_snapshots_prices_and_reserves_its_stock(app: OrderApp) -> None:
-    product = await app.product(quantity=100, price="99.99")
+    product = await app.product(quantity=100, price="99.99", weight_grams=1250)
     customer = app.customer()
 
     order = await app.place(customer, (product.id, 2))
@@ -24,8 +24,8 @@ async def test_an_order_snapshots_prices_and_reserves_its_stock(app: OrderApp) -
     assert order.status == status("PENDING")
     assert order.customer_id == customer.id
     [item] = order.items
-    assert (item.product_id, item.sku, item.name, item.unit_price, item.quantity, item.line_total) == (
-        product.id, product.sku, product.name, "99.99", 2, "199.98")
+    assert (item.product_id, item.sku, item.name, item.unit_price, item.quantity, item.line_total,
+            item.weight_grams) == (product.id, product.sku, product.name, "99.99", 2, "199.98", 1250)
     assert (order.subtotal, order.total_amount, order.tax_amount, order.shipping_cost, order.grand_total) == (
         "199.98", "199.98", "0.00", "0.00", "199.98")
     assert order.currency == "USD"

@@ -66,12 +66,15 @@ class ShippingApp(Rows):
         return answer.shipments[0] if answer.shipments else None
 
     async def paid_order(self, customer: Caller | None = None, *quantities: int,
-                         address: order_pb2.Address = ADDRESS) -> shipping_pb2.Shipment:
-        """Publishes order.paid for a new order and waits for its shipment, returned with its history."""
+                         address: order_pb2.Address = ADDRESS, weights: tuple[int, ...] = ()) -> shipping_pb2.Shipment:
+        """Publishes order.paid for a new order (a line per quantity, with the unit weights given, else
+        none) and waits for its shipment, returned with its history."""
+        quantities = quantities or (2,)
         order = order_pb2.Order(
             id=str(uuid.uuid4()), customer_id=(customer or self.user("customer")).id,
             status=order_pb2.ORDER_STATUS_PAID, shipping_address=address,
-            items=[order_pb2.OrderItem(product_id=str(uuid.uuid4()), quantity=q) for q in quantities or (2,)],
+            items=[order_pb2.OrderItem(product_id=str(uuid.uuid4()), quantity=q, weight_grams=w)
+                   for q, w in zip(quantities, weights or (0,) * len(quantities), strict=True)],
         )
         await self.publish_paid(order)
         found = await apoll_until(lambda: self.shipment_of(order.id), EVENT_TIMEOUT,

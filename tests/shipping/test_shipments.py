@@ -52,6 +52,11 @@ async def test_the_weight_comes_from_the_items(shipping: ShippingApp) -> None:
     assert (shipment.weight, Decimal(shipment.cost) > 0) == (7 * 500, True)
 
 
+async def test_the_items_weights_from_the_order_make_the_parcel(shipping: ShippingApp) -> None:
+    shipment = await shipping.paid_order(None, 2, 1, weights=(1200, 0))  # 0: the catalog had no weight
+    assert shipment.weight == 2 * 1200 + 500
+
+
 async def test_customers_see_their_own_shipments_and_staff_see_all(shipping: ShippingApp) -> None:
     alice, bob = shipping.user("customer"), shipping.user("customer")
     mine = await shipping.paid_order(alice)

@@ -4,8 +4,9 @@ Idempotency-Key, cancelling, and who sees which order."""
 import uuid
 
 import httpx
+import psycopg
 
-from libs.stack import poll_until, unique
+from libs.stack import Fleet, poll_until, unique
 from tests.e2e.helpers import ADDRESS, CARD, assert_error, pay, place, register, sign_in, stocked_product
 
 
@@ -142,3 +143,25 @@ def test_cancelling_a_paid_order_refunds_it_and_the_inventory_takes_the_stock_ba
         return (stock["quantity"], stock["reserved"]) == (10, 0)
 
     poll_until(returned, timeout=60, interval=0.2, message="the sold stock to come back")
+
+
+def test_one_trace_runs_from_the_request_through_grpc_and_kafka_to_the_shipment(
+        api: httpx.Client, admin_headers: dict, customer_headers: dict, fleet: Fleet) -> None:
+    """The W3C trace context of a REST call reaches the order service over gRPC, rides order.paid through
+    the broker, and the shipping service's shipment.created carries the same trace on."""
+    trace_id = uuid.uuid4().hex
+    traced = {**customer_headers, "traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"}
+    product = stocked_product(api, admin_headers)
+    order = place(api, traced, product["id"]).json()
+    pay(api, traced, order["id"]).raise_for_status()
+
+    def traces(database: str, event_type: str) -> list[str]:
+        with psycopg.connect(fleet.stack.dsn(database), autocommit=True) as conn:
+            return [headers["traceparent"].split("-")[1] for (headers,) in conn.execute(
+                "SELECT headers FROM outbox WHERE event_type = %s AND payload LIKE %s",
+                (event_type, f"%{order['id']}%"))]
+
+    assert traces("depot_order", "order.created") == [trace_id]
+    assert traces("depot_order", "order.paid") == [trace_id]
+    assert poll_until(lambda: traces("depot_shipping", "shipment.created"), timeout=20,
+                      message="shipment.created of the order") == [trace_id]

@@ -111,6 +111,21 @@ class Product(Base):
     )
 
 
+
+class ProductWord(Base):
+    """A word of some product's name (lower case, letters and digits): the dictionary a search's typos
+    are corrected from (search.py). Triggers on products add the words of inserted and renamed products
+    (migration 0004); words are never removed, a stale one corrects to something that matches nothing."""
+
+    __tablename__ = "product_words"
+    __table_args__ = (
+        # GIN for `word % :typo`, then sorted by distance: much faster than GiST's ordered `<->` (migration 0004).
+        Index("ix_product_words_word_trgm", "word", postgresql_using="gin", postgresql_ops={"word": "gin_trgm_ops"},
+              postgresql_with=NO_PENDING),
+    )
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+
 class Variant(Base):
     __tablename__ = "product_variants"
     __table_args__ = (UniqueConstraint("product_id", "sku"),)

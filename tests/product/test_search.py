@@ -29,6 +29,49 @@ async def test_a_typo_still_finds_the_product(app: ProductApp) -> None:
     assert _names(await app.list(search="LAPTOPS", category=category)) == ["Gaming Laptop"]
 
 
+
+async def test_each_misspelt_word_is_corrected_to_the_closest_word_of_a_name(app: ProductApp) -> None:
+    category, _ = await _catalog(app, ("Wireless Keyboard", "49.00"), ("Wired Keyboard", "19.00"),
+                                 ("Wireless Mouse", "29.00"), ("Office Chair", "120.00"))
+
+    assert sorted(_names(await app.list(search="keybord", category=category))) == [
+        "Wired Keyboard", "Wireless Keyboard"]
+    # The known word stays as typed, the other is corrected; ranked and sorted like any word search.
+    assert _names(await app.list(search="wireless keybord", category=category)) == ["Wireless Keyboard"]
+    assert _names(await app.list(search="KEYBORD wirless", category=category,
+                                 sort=product_pb2.PRODUCT_SORT_PRICE_ASC)) == ["Wireless Keyboard"]
+    assert _names(await app.list(search="keybord", category=category, max_price="20")) == ["Wired Keyboard"]
+
+
+async def test_a_text_with_nothing_to_correct_finds_nothing(app: ProductApp) -> None:
+    category, _ = await _catalog(app, ("Wireless Keyboard", "49.00"), ("Office Chair", "120.00"))
+
+    for search in ("zzzzqx", "wireless qqqqqq", "wireless chair", "qz"):
+        answer = await app.list(search=search, category=category)
+        assert (answer.page_info.total_size, _names(answer)) == (0, []), search
+
+
+async def test_the_words_of_a_new_or_renamed_product_correct_typos_at_once(app: ProductApp) -> None:
+    """Words no other product has (hex digits and letters), misspelt in the middle so that they are no prefix."""
+    created, renamed = unique("w")[2:] + "gh", unique("w")[2:] + "jk"
+    category, (_, product) = await _catalog(app, (f"Gizmo {created}", "10.00"), ("Plain Widget", "12.00"))
+
+    assert _names(await app.list(search=created[:5] + created[6:], category=category)) == [f"Gizmo {created}"]
+    assert _names(await app.list(search=renamed[:5] + renamed[6:], category=category)) == []
+    await app.update(product.id, name=f"Widget {renamed.upper()}")
+    assert _names(await app.list(search=renamed[:5] + renamed[6:], category=category)) == [
+        f"Widget {renamed.upper()}"]
+
+
+async def test_a_typo_equally_close_to_several_words_finds_them_all(app: ProductApp) -> None:
+    stem = unique("w")[2:]  # hex: none of the letters below
+    category, _ = await _catalog(app, (f"Gizmo {stem}gh", "10.00"), (f"Gizmo {stem}jk", "12.00"),
+                                 (f"Gizmo {stem}pqrs", "14.00"))  # similar, but less
+
+    assert sorted(_names(await app.list(search=f"{stem}mn", category=category))) == [
+        f"Gizmo {stem}gh", f"Gizmo {stem}jk"]
+
+
 async def test_search_is_case_insensitive_over_name_description_and_sku(app: ProductApp) -> None:
     category = unique("Cat")
     sku = unique("ZX").upper()

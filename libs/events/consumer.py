@@ -16,14 +16,18 @@ the database is unreachable nothing is dead-lettered: the consumer waits for it.
 Events of a type with no handler (and no "*" handler) are acknowledged without a database write:
 they are counted (outcome "ignored") and their offset committed, and `processed_events` is not touched.
 
+Every `prune_interval` the consumer forgets its records older than `retention`, which must outlast how
+long the broker keeps messages (Kafka's default is 7 days): an event older than that cannot come again.
+
 In a service's wiring:
     background=[EventConsumer(name="inventory", topics=[topics.PRODUCT], handlers={"product.created": h},
                               sessions=sessions, bootstrap=settings.kafka_bootstrap).run]
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import structlog
@@ -50,6 +54,8 @@ _RECORD = text(
     "INSERT INTO processed_events (consumer, event_id) SELECT :consumer, unnest(CAST(:ids AS text[])) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
+_PRUNE = text("DELETE FROM processed_events WHERE consumer = :consumer "
+              "AND processed_at < now() - make_interval(secs => :seconds)")
 
 
 class _Item(NamedTuple):
@@ -76,6 +82,8 @@ class EventConsumer:
         poll_timeout: float = 0.5,
         dlq_topic: str = topics.DLQ,
         partitions: int = topics.DEFAULT_PARTITIONS,
+        retention: timedelta = timedelta(days=8),
+        prune_interval: float = 600.0,
     ) -> None:
         self.name = name
         self.topics = list(topics)
@@ -88,6 +96,9 @@ class EventConsumer:
         self.poll_timeout = poll_timeout
         self.dlq_topic = dlq_topic
         self.partitions = partitions
+        self.retention = retention
+        self.prune_interval = prune_interval
+        self._next_prune = 0.0
         self._bootstrap = bootstrap
         self._consumer_config = {
             "bootstrap.servers": bootstrap,
@@ -123,11 +134,27 @@ class EventConsumer:
                 if received:
                     await self._process(received)
                     await self._commit(consumer, {(m.topic(), m.partition()): m.offset() + 1 for m in received})
+                if time.monotonic() >= self._next_prune:
+                    await self._prune_quietly()
         finally:
             await self._thread.run(consumer.close)
             if self._producer is not None:
                 await self._thread.run(self._producer.flush, 5)
             self._thread.shutdown()
+
+    async def prune(self) -> int:
+        """Forget this consumer's records of events processed longer than `retention` ago; how many."""
+        result = await in_transaction(self.sessions, lambda session: session.execute(
+            _PRUNE, {"consumer": self.name, "seconds": self.retention.total_seconds()}))
+        return result.rowcount
+
+    async def _prune_quietly(self) -> None:
+        self._next_prune = time.monotonic() + self.prune_interval
+        try:
+            if pruned := await self.prune():
+                log.info("pruned processed events", consumer=self.name, rows=pruned)
+        except Exception as error:  # the database's trouble: consuming waits for it anyway, pruning can wait
+            log.warning("pruning processed events failed", consumer=self.name, error=str(error))
 
     def _fetch(self, consumer: Consumer) -> list[Message]:
         """Wait for one message, then take what else is already there. (`consume(n, timeout)` alone

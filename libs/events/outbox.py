@@ -33,6 +33,9 @@ def _outbox_columns() -> list:
     ]
 
 
+PROCESSED_AGE_INDEX = "ix_processed_events_consumer_processed_at"
+
+
 def _processed_columns() -> list:
     return [
         Column("consumer", String(200), primary_key=True),
@@ -47,7 +50,8 @@ def add_event_tables(metadata: MetaData) -> tuple[Table, Table]:
         "outbox", metadata, *_outbox_columns(),
         Index("ix_outbox_unpublished", "created_at", postgresql_where=text("published_at IS NULL")),
     )
-    processed = Table("processed_events", metadata, *_processed_columns())
+    processed = Table("processed_events", metadata, *_processed_columns(),
+                      Index(PROCESSED_AGE_INDEX, "consumer", "processed_at"))
     return outbox, processed
 
 
@@ -57,6 +61,11 @@ def create_event_tables() -> None:
     op.create_index("ix_outbox_unpublished", "outbox", ["created_at"],
                     postgresql_where=text("published_at IS NULL"))
     op.create_table("processed_events", *_processed_columns())
+
+
+def index_processed_events() -> None:
+    """For a service's migration after create_event_tables: what the consumer's pruning looks rows up by."""
+    op.create_index(PROCESSED_AGE_INDEX, "processed_events", ["consumer", "processed_at"])
 
 
 def drop_event_tables() -> None:

@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from confluent_kafka import Producer
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from libs.events import topics
@@ -116,3 +117,16 @@ async def _letters(backbone: Backbone, topic: str, expected: int) -> list | None
 def _sample(metric: str, consumer: str, topic: str, event_type: str, **labels) -> float:
     return REGISTRY.get_sample_value(metric, {"consumer": consumer, "topic": topic, "type": event_type,
                                               **labels}) or 0
+
+
+async def test_a_consumer_forgets_only_its_own_records_older_than_the_retention(backbone: Backbone, topic: str):
+    consumer, other = backbone.consumer(topic), backbone.consumer(topic)
+    async with backbone.engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES "
+            "(:me, 'old', now() - interval '9 days'), (:me, 'recent', now() - interval '7 days'), "
+            "(:other, 'old', now() - interval '9 days')"), {"me": consumer.name, "other": other.name})
+
+    assert await consumer.prune() == 1
+    assert await consumer.prune() == 0
+    assert (await backbone.processed(consumer), await backbone.processed(other)) == (1, 1)

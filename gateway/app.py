@@ -11,7 +11,6 @@ from depot.product.v1.product_pb2_grpc import ProductServiceStub
 from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import APIRouter, Depends, FastAPI
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from gateway.backends import open_channels
 from gateway.deps import reject_unstorable_text
@@ -62,16 +61,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     app = FastAPI(
         title="Depot API", version="1", description=DESCRIPTION, lifespan=lifespan,
-        # Tracing comes from opentelemetry-instrumentation-asgi below; FastAPI's own would double it.
+        # The server span comes from gateway.middleware; FastAPI's own would double it.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware)
-    # Outside RequestContextMiddleware, which names the server span after the matched route once routing
-    # has run (FastAPIInstrumentor matches every request against the routes a second time to name it).
-    # No spans per ASGI receive/send message: two more spans per request that say nothing.
-    app.add_middleware(OpenTelemetryMiddleware, excluded_urls="health,metrics", exclude_spans=["receive", "send"],
-                       default_span_details=lambda scope: (scope["method"], {}))
+    app.add_middleware(RequestContextMiddleware)  # also the server span of the trace
     # Every operation declares the statuses it can answer (its router's and its own), so that the document
     # is a contract a client and tests/e2e/test_fuzz_contract.py can hold the gateway to.
     api = APIRouter(prefix="/api", dependencies=[Depends(reject_unstorable_text)])

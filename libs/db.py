@@ -2,7 +2,7 @@
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from sqlalchemy import MetaData
@@ -37,13 +37,15 @@ def metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, server_settings: Mapping[str, str] | None = None) -> AsyncEngine:
     """Up to 2 × `pool_size` connections, opened on demand and all kept open. (Overflow connections, which
     are closed again when returned, made a busy service open several connections a second: a backend
-    started and torn down each time.)"""
+    started and torn down each time.) `server_settings`: PostgreSQL parameters of every connection."""
     # No pre-ping: it costs a round trip on every checkout (~20 per order). A connection broken by a
     # database restart fails its one call, and SQLAlchemy then discards the whole stale pool.
-    return create_async_engine(url, pool_size=2 * pool_size, max_overflow=0, pool_recycle=1800)
+    options = " ".join(f"-c {name}={value}" for name, value in (server_settings or {}).items())
+    return create_async_engine(url, pool_size=2 * pool_size, max_overflow=0, pool_recycle=1800,
+                               connect_args={"options": options} if options else {})
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

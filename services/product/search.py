@@ -43,11 +43,10 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.db import Executor
 from services.product import repository
 from services.product.models import Category, Product, ProductWord
 
@@ -210,10 +209,9 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def find_products(session: AsyncSession, query: ProductQuery) -> Found:
-    # psycopg prepares a statement run 5 times; PostgreSQL may then reuse one generic plan for every
-    # search text and bound, which is blind to how selective they are (seconds instead of milliseconds).
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+async def find_products(session: Executor, query: ProductQuery) -> Found:
+    """Expects a connection whose statements are planned for their parameters (plan_cache_mode
+    force_custom_plan, as the product service's engine sets it); a few statements, no transaction needed."""
     params = {"status": query.status, "category_ids": list(query.category_ids or ()), "min_price": query.min_price,
               "max_price": query.max_price, "in_stock": query.in_stock, "limit": query.page_size,
               "offset": (query.page - 1) * query.page_size}
@@ -240,7 +238,7 @@ def _tsquery(alternatives: list[list[str]]) -> str:
     return " & ".join(term if " " not in term else f"({term})" for term in terms)
 
 
-async def _corrections(session: AsyncSession, words: list[str]) -> dict[str, list[str]]:
+async def _corrections(session: Executor, words: list[str]) -> dict[str, list[str]]:
     """The closest dictionary words of each word that is not one (none if nothing is similar enough)."""
     if not words:
         return {}
@@ -252,7 +250,7 @@ async def _corrections(session: AsyncSession, words: list[str]) -> dict[str, lis
             for word, candidates in closest.items()}
 
 
-async def _find(session: AsyncSession, query: ProductQuery, match: str | None, params: dict) -> Found:
+async def _find(session: Executor, query: ProductQuery, match: str | None, params: dict) -> Found:
     shape = _Shape(match=match, category=query.category_ids is not None, min_price=query.min_price is not None,
                    max_price=query.max_price is not None, in_stock=query.in_stock is not None,
                    keys=_sort_keys(query, match is not None))

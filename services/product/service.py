@@ -146,13 +146,14 @@ class ProductService:
         )
 
     async def _find(self, category: str, query: ProductQuery) -> ProductPage:
-        async with self._sessions() as session:
-            if category.strip():
+        if category.strip():
+            async with self._sessions() as session:
                 found = await repository.find_category(session, category.strip())
                 ids = await repository.category_with_descendants(session, found.id) if found else []
-                query = replace(query, category_ids=tuple(ids))
-            result = await find_products(session, query)
-            products = tuple(ProductView.of(p) for p in result.products)
+            query = replace(query, category_ids=tuple(ids))
+        # Reads that need no snapshot in common: no BEGIN and ROLLBACK round trips around them.
+        result = await in_autocommit(self._engine, lambda db: find_products(db, query))
+        products = tuple(ProductView.of(p) for p in result.products)
         return ProductPage(
             products=products, page=query.page, page_size=query.page_size, total=result.total,
             facets=Facets(

@@ -145,7 +145,8 @@ async def _reject_nul_text(inner, request, context, *, service, method):
     """INVALID_ARGUMENT naming every string field that holds U+0000, which no PostgreSQL text column
     can store: callers that bypass the gateway (grpcurl, other services) get an answer, not an INTERNAL."""
     if fields := list(_nul_fields(request)):
-        raise InvalidArgument.of(*(FieldViolation(field, "must not contain NUL characters") for field in fields))
+        raise InvalidArgument.of(*(FieldViolation(field, f"{_label(field)} must not contain NUL characters")
+                                   for field in fields))
     return await inner(request, context)
 
 
@@ -166,6 +167,12 @@ def _nul_fields(message: Message, prefix: str = "") -> Iterator[str]:
             items = enumerate(value) if field.is_repeated else [(None, value)]
             for index, item in items:
                 yield from _nul_fields(item, f"{path}[{index}]." if index is not None else f"{path}.")
+
+
+def _label(path: str) -> str:
+    """`product.variants[0].sku` → "Sku", as the services word their own messages."""
+    leaf = path.rpartition(".")[2].partition("[")[0]
+    return leaf.replace("_", " ").capitalize()
 
 
 def _printable(key: object) -> str:

@@ -7,7 +7,7 @@ SITE := $(VENV)/lib/python3.11/site-packages
 PROTOS := $(shell find protos -name '*.proto')
 STUBS := $(PROTOS:.proto=_pb2.py)
 
-.PHONY: dev test test-unit lint protos bench replay-dlq system-deps lock clean
+.PHONY: dev test test-unit lint protos protos-release bench replay-dlq system-deps lock clean
 
 ## The Python environment, built from the lock file; rebuilt when the lock changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -39,6 +39,12 @@ test-unit: protos
 lint: protos
 	$(VENV)/bin/ruff check .
 	cd protos && ../$(VENV)/bin/buf lint
+	cd protos && ../$(VENV)/bin/buf breaking --against released.binpb
+
+## The contracts as released, which `make lint` holds every change to (buf breaking, FILE rules): run it
+## when a change that breaks them on purpose (a new major version) is agreed, and commit the image.
+protos-release: $(VENV)/.installed
+	cd protos && ../$(VENV)/bin/buf build -o released.binpb
 
 bench: protos
 	$(PY) -m bench $(ARGS)

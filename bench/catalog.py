@@ -168,7 +168,6 @@ async def _serve_echo(port: int) -> None:
 
 def echo_app():
     """The bare chain's FastAPI app, for uvicorn's workers (the echo server's port in ECHO_GRPC_PORT)."""
-    import os
     from contextlib import asynccontextmanager
 
     import grpc

@@ -25,6 +25,7 @@ from libs.context import authorization_var, principal_var
 from libs.errors import FieldViolation, InvalidArgument
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX
+from libs.validation import NUL, NUL_PROBLEM, printable
 
 # Declares the bearer scheme in the OpenAPI document (the lock in /docs); the header itself is read
 # by `current_principal`, so that a malformed one gets the contract's message rather than FastAPI's.
@@ -82,15 +83,13 @@ def RequirePermission(permission: str) -> Any:
     return Depends(require)
 
 
-NUL = "\x00"
-
 
 def _text_problem(value: str) -> str | None:
     """What makes a string unfit to pass on: PostgreSQL text cannot store U+0000, and an unpaired
     surrogate (JSON can spell one, "\\ud800") has no UTF-8 form, so neither a proto message nor a
     database could take it."""
     if NUL in value:
-        return "must not contain NUL characters"
+        return NUL_PROBLEM
     try:
         value.encode()
     except UnicodeEncodeError:
@@ -116,7 +115,7 @@ async def reject_unstorable_text(request: Request) -> None:
             pass  # not JSON: the route's own parsing answers for it
     if found:
         raise InvalidArgument.of(*(FieldViolation(field, f"{label(_leaf(field))} {problem}")
-                                   for field, problem in ((_printable(f), p) for f, p in found)))
+                                   for field, problem in ((printable(f), p) for f, p in found)))
 
 
 def _bad_strings(document: Any) -> Iterator[tuple[str, str]]:
@@ -135,11 +134,6 @@ def _bad_strings(document: Any) -> Iterator[tuple[str, str]]:
                 yield from ((path or "body", problem) for key in value if (problem := _text_problem(key)))
             pairs = value.items() if isinstance(value, dict) else enumerate(value)
             pending.extend(reversed([(item, f"{path}.{key}" if path else str(key)) for key, item in pairs]))
-
-
-def _printable(field: str) -> str:
-    """A query parameter's name as the error body can carry it, when the name itself is the bad text."""
-    return field.replace(NUL, "\\u0000").encode(errors="backslashreplace").decode()
 
 
 def _leaf(field: str) -> str:

@@ -26,6 +26,7 @@ from prometheus_client import Counter, Histogram
 from libs.auth import Principal, TokenVerifier, bearer_token
 from libs.context import authorization_var, deadline_var, principal_var, request_id_var
 from libs.errors import DomainError, FieldViolation, InvalidArgument, Unauthenticated, to_rpc_status
+from libs.validation import NUL, NUL_PROBLEM, printable
 
 log = structlog.get_logger("grpc")
 
@@ -138,14 +139,11 @@ def _auth(verifier: TokenVerifier, access: Mapping[str, Mapping[str, str]]) -> U
     return check
 
 
-NUL = "\x00"
-
-
 async def _reject_nul_text(inner, request, context, *, service, method):
     """INVALID_ARGUMENT naming every string field that holds U+0000, which no PostgreSQL text column
     can store: callers that bypass the gateway (grpcurl, other services) get an answer, not an INTERNAL."""
     if fields := list(_nul_fields(request)):
-        raise InvalidArgument.of(*(FieldViolation(field, f"{_label(field)} must not contain NUL characters")
+        raise InvalidArgument.of(*(FieldViolation(field, f"{_label(field)} {NUL_PROBLEM}")
                                    for field in fields))
     return await inner(request, context)
 
@@ -157,9 +155,9 @@ def _nul_fields(message: Message, prefix: str = "") -> Iterator[str]:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             for key, item in value.items():
                 if NUL in str(key) or (isinstance(item, str) and NUL in item):
-                    yield f"{path}[{_printable(key)}]"
+                    yield f"{path}[{printable(str(key))}]"
                 elif isinstance(item, Message):
-                    yield from _nul_fields(item, f"{path}[{_printable(key)}].")
+                    yield from _nul_fields(item, f"{path}[{printable(str(key))}].")
         elif field.type == FieldDescriptor.TYPE_STRING:
             if any(NUL in text for text in (value if field.is_repeated else [value])):
                 yield path
@@ -173,10 +171,6 @@ def _label(path: str) -> str:
     """`product.variants[0].sku` → "Sku", as the services word their own messages."""
     leaf = path.rpartition(".")[2].partition("[")[0]
     return leaf.replace("_", " ").capitalize()
-
-
-def _printable(key: object) -> str:
-    return str(key).replace(NUL, "\\u0000")
 
 
 def _optional_principal(verifier: TokenVerifier, authorization: str | None) -> Principal | None:

@@ -17,6 +17,16 @@ USERNAME_MIN, USERNAME_MAX = 3, 50
 PASSWORD_MIN, PASSWORD_MAX = 8, 100
 NAME_MAX = 100
 USERNAME_CHARS = re.compile(r"[A-Za-z0-9_]+")
+# PostgreSQL text cannot store U+0000: the gateway refuses it in any JSON or parameter, the services in
+# any string of a request.
+NUL = "\x00"
+NUL_PROBLEM = "must not contain NUL characters"
+
+
+def printable(text: str) -> str:
+    """`text` as an error message can carry it when it is itself the bad input (a field name or map key
+    holding NUL or an unpaired surrogate)."""
+    return text.replace(NUL, "\\u0000").encode(errors="backslashreplace").decode()
 
 
 def normalize_email(raw: str) -> str | None:

@@ -34,6 +34,7 @@ def _outbox_columns() -> list:
 
 
 PROCESSED_AGE_INDEX = "ix_processed_events_consumer_processed_at"
+_PROCESSED_AGE_COLUMNS = ["consumer", "processed_at"]
 
 
 def _processed_columns() -> list:
@@ -51,7 +52,7 @@ def add_event_tables(metadata: MetaData) -> tuple[Table, Table]:
         Index("ix_outbox_unpublished", "created_at", postgresql_where=text("published_at IS NULL")),
     )
     processed = Table("processed_events", metadata, *_processed_columns(),
-                      Index(PROCESSED_AGE_INDEX, "consumer", "processed_at"))
+                      Index(PROCESSED_AGE_INDEX, *_PROCESSED_AGE_COLUMNS))
     return outbox, processed
 
 
@@ -65,7 +66,7 @@ def create_event_tables() -> None:
 
 def index_processed_events() -> None:
     """For a service's migration after create_event_tables: what the consumer's pruning looks rows up by."""
-    op.create_index(PROCESSED_AGE_INDEX, "processed_events", ["consumer", "processed_at"])
+    op.create_index(PROCESSED_AGE_INDEX, "processed_events", _PROCESSED_AGE_COLUMNS)
 
 
 def drop_event_tables() -> None:

@@ -1,9 +1,12 @@
-"""Orders, payment and shipping benchmark: `python -m bench orders [--duration 20] [--concurrency 16]
-[--base-url URL]`.
+"""Orders, payment and shipping benchmark: `python -m bench orders [--duration 20] [--concurrency 16 |
+--rate R] [--base-url URL]`.
 
 Sustained create + pay through the gateway over real HTTP: `--concurrency` workers each loop
 {POST /api/orders (1–2 lines, an Idempotency-Key) → POST /api/orders/{id}/pay (card 4111…, 12/30, 123)}
-for `--duration` seconds, spread over a few customers, on 5 products with `--stock` units each; one
+for `--duration` seconds (a closed loop: at saturation its latencies are mostly its own queue), or with
+`--rate R` a new such cycle starts every 1/R s whatever the earlier ones are doing (an open loop: the
+latencies of a shop that receives R orders a second). Either way spread over a few customers, on 5
+products with `--stock` units each; one
 order in ten asks for the one unit of a scarce product (20 in stock) instead, so that many orders
 contend for too little stock. Then it checks, from the services' own records:
   - zero oversell: per product, initial − Σ quantities of paid orders == quantity on hand, reserved ==
@@ -49,6 +52,7 @@ PAYMENT = {"paymentMethod": "credit_card",
 SOLD = ("PAID", "SHIPPED", "DELIVERED")
 WARM_UP_TIMEOUT = 60.0  # a fresh fleet's consumers join their groups before the first shipment
 SHIPMENT_GRACE = 30.0  # how long to wait for late shipments after the load
+OPEN_LOOP_CONNECTIONS = 64  # with --rate: beyond that, requests wait for a connection (and it shows)
 
 
 @dataclass
@@ -91,6 +95,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench orders", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load (default 20)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent workers (default 16)")
+    parser.add_argument("--rate", type=float, help="orders started per second, an open loop, instead of workers")
     parser.add_argument("--customers", type=int, default=8, help="customers the workers share (default 8)")
     parser.add_argument("--stock", type=int, default=2000, help="initial units of each product (default 2000)")
     parser.add_argument("--base-url", help="a running gateway (with the seeded admin) instead of a private fleet")
@@ -103,18 +108,23 @@ def main(argv: list[str]) -> int:
 
 async def _bench(url: str, args: argparse.Namespace, dsn: str | None) -> int:
     """With `dsn` (a private fleet's PostgreSQL), the transactions per order of each database are shown."""
-    limits = httpx.Limits(max_connections=args.concurrency + 2, max_keepalive_connections=args.concurrency + 2)
+    connections = OPEN_LOOP_CONNECTIONS if args.rate else args.concurrency + 2
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=f"{url}/api", timeout=30, limits=limits) as api:
         admin = await _sign_in(api, SEED_ADMIN_EMAIL, SEED_ADMIN_PASSWORD)
         shop = await _open_shop(api, admin, args.customers, args.stock)
-        print(f"{args.concurrency} workers × {args.duration:g} s against {url}: {len(shop.customers)} customers, "
+        load = f"{args.rate:g} orders/s" if args.rate else f"{args.concurrency} workers"
+        print(f"{load} × {args.duration:g} s against {url}: {len(shop.customers)} customers, "
               f"{PRODUCTS} products × {args.stock} units + 1 scarce × {SCARCE_STOCK}", flush=True)
         warm = await _warm_up(api, admin, shop)
         before = Snapshot.take(dsn)
         tally = Tally(paid_units=Counter(warm.paid_units))  # units only: the figures are the load's
         deadline = time.monotonic() + args.duration
-        await asyncio.gather(*(_worker(api, shop, tally, shop.customers[i % len(shop.customers)], deadline, i)
-                               for i in range(args.concurrency)))
+        if args.rate:
+            await _arrivals(api, shop, tally, args.rate, deadline)
+        else:
+            await asyncio.gather(*(_worker(api, shop, tally, shop.customers[i % len(shop.customers)], deadline, i)
+                                   for i in range(args.concurrency)))
         after = Snapshot.take(dsn)
         elapsed = after.at - before.at
         rate_ok, latency_ok = _report_load(tally, elapsed)
@@ -184,6 +194,23 @@ async def _worker(api: httpx.AsyncClient, shop: Shop, tally: Tally, headers: dic
     rng = random.Random(seed)
     while time.monotonic() < deadline:
         await _cycle(api, shop, tally, headers, rng, scarce=rng.random() < SCARCE_SHARE)
+
+
+async def _arrivals(api: httpx.AsyncClient, shop: Shop, tally: Tally, rate: float, deadline: float) -> None:
+    """Start a cycle every 1/rate s until the deadline, then wait for the cycles still running."""
+    rng = random.Random(0)
+    running: set[asyncio.Task] = set()
+    started = time.monotonic()
+    count = 0
+    while (due := started + count / rate) < deadline:
+        await asyncio.sleep(due - time.monotonic())
+        cycle = _cycle(api, shop, tally, shop.customers[count % len(shop.customers)], rng,
+                       scarce=rng.random() < SCARCE_SHARE)
+        task = asyncio.create_task(cycle)
+        running.add(task)
+        task.add_done_callback(running.discard)
+        count += 1
+    await asyncio.gather(*running)
 
 
 async def _cycle(api: httpx.AsyncClient, shop: Shop, tally: Tally, headers: dict[str, str], rng: random.Random,

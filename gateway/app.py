@@ -49,7 +49,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "product": ProductServiceStub(channels["product"]),
                 "order": OrderServiceStub(channels["order"]),
                 "shipping": ShippingServiceStub(channels["shipping"]),
-                "product_bodies": Cache(redis, "product-rest", generations=PRODUCTS, dumps=RenderedProduct.dumps,
+                # Named by the entries' form, so that gateways of another release never read each other's.
+                "product_bodies": Cache(redis, "product-rest-v2", generations=PRODUCTS, dumps=RenderedProduct.dumps,
                                         loads=RenderedProduct.loads, ttl_seconds=settings.product_cache_ttl_seconds),
                 "login_limiter": FixedWindowLimiter(redis, name="login", limit=settings.login_rate_limit,
                                                     window_seconds=settings.login_rate_window_seconds),

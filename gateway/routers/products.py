@@ -26,7 +26,7 @@ from gateway.schemas.products import (
     Sort,
     Status,
 )
-from libs.errors import InvalidArgument
+from libs.errors import InvalidArgument, NotFound
 
 router = APIRouter(prefix="/products", tags=["products"], responses=error_responses(400, 503, 504))
 ONE = error_responses(404)
@@ -78,15 +78,22 @@ async def create_product(body: ProductCreate, products: ProductStub, response: R
 @router.get("/{id}", response_model=ProductPublic,
             responses={**ONE, 304: {"description": "Not modified (If-None-Match)"}})
 async def get_product(
-    id: uuid.UUID, products: ProductStub, bodies: ProductBodies,
+    id: uuid.UUID, request: Request, products: ProductStub, bodies: ProductBodies, verifier: Verifier,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Answered from the gateway's cache of rendered products when it can: the product service retires
-    an entry before it answers a write (libs.cache), so no read after a successful update sees the old one."""
+    """Public for ACTIVE products; drafts and archived ones only with product:update (404 otherwise), as
+    their lists are. Answered from the gateway's cache of rendered products when it can: the product
+    service retires an entry before it answers a write (libs.cache), so no read after a successful
+    update sees the old one."""
     async def load() -> RenderedProduct:
         return RenderedProduct.of((await products.GetProduct(product_pb2.GetProductRequest(id=str(id)))).product)
 
+    # A token, when there is one, is verified and forwarded: the service shows a draft to staff only.
+    principal = await current_principal(request, verifier, None) if request.headers.get("authorization") else None
     rendered = await bodies.get_or_load(str(id), "", load)
+    # The same rule again for what the cache holds: a draft that staff read is not anyone's to see.
+    if not rendered.public and not (principal and principal.has("product:update")):
+        raise NotFound("Product not found")
     etag = _etag(rendered.version)
     if if_none_match is not None and (if_none_match.strip() == "*" or etag in _etags(if_none_match)):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})

@@ -241,19 +241,23 @@ class CategoryCreate(ApiModel):
 
 @dataclass(frozen=True)
 class RenderedProduct:
-    """A product's REST body as sent, with its version (the ETag): what the gateway caches per product."""
+    """A product's REST body as sent, with its version (the ETag) and whether anyone may read it (ACTIVE;
+    drafts and archived products are the back office's): what the gateway caches per product."""
 
     version: int
+    public: bool
     body: bytes
 
     @classmethod
     def of(cls, product: product_pb2.Product) -> "RenderedProduct":
-        return cls(product.version, ProductPublic.from_proto(product).model_dump_json(by_alias=True).encode())
+        return cls(product.version, product.status == product_pb2.PRODUCT_STATUS_ACTIVE,
+                   ProductPublic.from_proto(product).model_dump_json(by_alias=True).encode())
 
     def dumps(self) -> bytes:
-        return b"%d\n%s" % (self.version, self.body)
+        return b"%d %d\n%s" % (self.version, self.public, self.body)
 
     @classmethod
     def loads(cls, raw: bytes) -> "RenderedProduct":
-        version, _, body = raw.partition(b"\n")
-        return cls(int(version), body)
+        head, _, body = raw.partition(b"\n")
+        version, public = head.split()
+        return cls(int(version), public == b"1", body)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from libs.cache import PRODUCTS, Cache
-from libs.context import current_principal
+from libs.context import current_principal, principal_var
 from libs.db import Executor, in_autocommit, in_transaction, session_factory
 from libs.errors import AlreadyExists, Conflict, FieldViolation, InvalidArgument, NotFound, Unavailable
 from libs.events.outbox import add_event
@@ -92,7 +92,7 @@ class ProductService:
     async def get_product(self, product_id: str) -> ProductView:
         pid = require_uuid(product_id, "id", "Product id must be a UUID")
         view = await self._products.get_or_load(str(pid), "", lambda: self._read(pid))
-        if view is None:
+        if view is None or (view.status != "ACTIVE" and not _may_see_unlisted()):
             raise NotFound("Product not found")
         return view
 
@@ -362,3 +362,9 @@ _TREE = TypeAdapter(tuple[CategoryView, ...])
 async def _view(db: Executor, product_id: uuid.UUID) -> ProductView | None:
     rows = await repository.read_products(db, [product_id])
     return ProductView.of(rows[0]) if rows else None
+
+
+def _may_see_unlisted() -> bool:
+    """Drafts and archived products are the back office's (product:update), by id as in lists."""
+    principal = principal_var.get()
+    return principal is not None and principal.has("product:update")

@@ -77,7 +77,7 @@ def test_the_gateway_serves_a_product_from_its_cache_until_a_write_retires_it(
     redis = Redis.from_url(fleet.stack.redis_url)
     try:
         assert api.get(url).json() == product
-        assert redis.keys(f"cache:product-rest:{product['id']}:*")  # the rendered body, kept by the gateway
+        assert redis.keys(f"cache:product-rest-v2:{product['id']}:*")  # the rendered body, kept by the gateway
 
         api.patch(url, json={"price": "31.00"}, headers=admin_headers).raise_for_status()
         answer = api.get(url)  # the very next read, through the same cache
@@ -93,6 +93,20 @@ def test_a_deleted_product_is_gone(api: httpx.Client, admin_headers: dict) -> No
     assert api.delete(f"/products/{product['id']}", headers=admin_headers).status_code == 204
     assert_error(api.get(f"/products/{product['id']}"), 404, "Product not found")
     assert api.delete(f"/products/{uuid.uuid4()}", headers=admin_headers).status_code == 404
+
+
+def test_a_draft_is_the_back_office_s_even_from_the_gateway_cache(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    draft = new_product(api, admin_headers, status="DRAFT")
+    path = f"/products/{draft['id']}"
+
+    assert api.get(path, headers=admin_headers).json()["status"] == "DRAFT"  # the gateway keeps it now
+    assert_error(api.get(path), 404, "Product not found")
+    assert_error(api.get(path, headers=customer_headers), 404, "Product not found")
+    assert_error(api.get(path, headers={"Authorization": "Bearer nonsense"}), 401, "Invalid token")
+    assert api.patch(path, json={"status": "ACTIVE"}, headers=admin_headers).status_code == 200
+    assert api.get(path).json()["status"] == "ACTIVE"
 
 
 def test_search_with_facets(api: httpx.Client, admin_headers: dict) -> None:

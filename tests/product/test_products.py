@@ -163,6 +163,18 @@ async def test_a_deleted_product_is_not_found_and_its_sku_is_free_again(app: Pro
     assert (await app.create(sku=created.sku)).id != created.id
 
 
+async def test_a_draft_is_read_by_id_only_by_the_back_office(app: ProductApp) -> None:
+    draft = await app.create(status=product_pb2.PRODUCT_STATUS_DRAFT)
+    request = product_pb2.GetProductRequest(id=draft.id)
+
+    assert (await app.stub.GetProduct(request, metadata=app.admin)).product.name == draft.name  # now cached
+    for metadata in (None, app.keys.role("customer")):
+        async with fails(grpc.StatusCode.NOT_FOUND, "Product not found"):
+            await app.stub.GetProduct(request, metadata=metadata)
+    await app.update(draft.id, status=product_pb2.PRODUCT_STATUS_ACTIVE)
+    assert (await app.get(draft.id)).status == product_pb2.PRODUCT_STATUS_ACTIVE
+
+
 async def test_a_delete_from_a_stale_version_is_aborted(app: ProductApp) -> None:
     created = await app.create()
     await app.update(created.id, name="Renamed")

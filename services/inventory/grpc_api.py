@@ -16,6 +16,7 @@ ACCESS = {
     "ReserveStock": INTERNAL,
     "CommitReservation": INTERNAL,
     "ReleaseReservation": INTERNAL,
+    "SettleCancelledOrder": INTERNAL,
     "DeactivateStock": INTERNAL,
 }
 
@@ -79,6 +80,11 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     async def ReleaseReservation(self, request, context):
         return inventory_pb2.ReleaseReservationResponse(
             reservation=await self._service.release_reservation(request.order_id)
+        )
+
+    async def SettleCancelledOrder(self, request, context):
+        return inventory_pb2.SettleCancelledOrderResponse(
+            reservation=await self._service.settle_cancelled_order(request.order_id)
         )
 
     async def DeactivateStock(self, request, context):

@@ -33,7 +33,7 @@ def _translated(error: grpc.aio.AioRpcError) -> DomainError:
 class InventoryClient:
     def __init__(self, target: str, *, timeout_seconds: float):
         self._channel = channel(target, service=SERVICE, idempotent_methods=[
-            "ReserveStock", "CommitReservation", "ReleaseReservation",
+            "ReserveStock", "CommitReservation", "ReleaseReservation", "SettleCancelledOrder",
         ])
         self._stub = inventory_pb2_grpc.InventoryServiceStub(self._channel)
         self._timeout = timeout_seconds
@@ -51,9 +51,14 @@ class InventoryClient:
         await self._call(self._stub.CommitReservation, inventory_pb2.CommitReservationRequest(order_id=str(order_id)))
 
     async def release(self, order_id: uuid.UUID) -> None:
-        """Reserved stock becomes available again; committed stock comes back on hand (RETURNED)."""
+        """Reserved stock becomes available again (refused once it is committed)."""
         await self._call(self._stub.ReleaseReservation,
                          inventory_pb2.ReleaseReservationRequest(order_id=str(order_id)))
+
+    async def settle_cancelled(self, order_id: uuid.UUID) -> None:
+        """Whatever the reservation's state: held stock becomes available again, sold stock comes back."""
+        await self._call(self._stub.SettleCancelledOrder,
+                         inventory_pb2.SettleCancelledOrderRequest(order_id=str(order_id)))
 
     async def _call(self, method, request) -> None:
         try:

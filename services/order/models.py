@@ -42,8 +42,9 @@ class StockState(StrEnum):
     COMMITTED = "COMMITTED"
     RELEASING = "RELEASING"  # cancelled or expired before payment
     RELEASED = "RELEASED"
-    # Cancelled after payment: the order.cancelled event (written with the cancellation) makes the
-    # inventory return the stock, whatever its reservation's state; nothing is left to call from here.
+    # Cancelled after payment: the cancel call asks the inventory to take the stock back before it
+    # answers, and the order.cancelled event (written with the cancellation) asks again, so a failed
+    # call costs a moment, not the stock; nothing is left for the sweeper.
     RETURN_REQUESTED = "RETURN_REQUESTED"
 
 

@@ -262,8 +262,7 @@ class OrderService:
         return order
 
     async def cancel_order(self, principal: Principal, order_id: str, reason: str = "") -> OrderView:
-        """PENDING: release the reservation. PAID: refund; order.cancelled makes the inventory take the
-        stock back."""
+        """PENDING: release the reservation. PAID: refund, and the inventory takes the stock back."""
         oid = parse_id(order_id, "order_id")
         require(check_reason(reason))
 
@@ -358,13 +357,17 @@ class OrderService:
 
     async def _settle(self, order_id: uuid.UUID, state: str) -> None:
         """Make the inventory call the order's stock state asks for, then record that it was made (only if
-        the state is still `state`). On failure the intent stays and the sweeper tries again."""
+        the state is still `state`). On failure the intent stays and the sweeper tries again (a return is
+        asked for again by the order.cancelled event)."""
         try:
             if state == StockState.COMMITTING:
                 await self._inventory.commit(order_id)
                 done = StockState.COMMITTED
             elif state == StockState.RELEASING:
                 done = await self._release(order_id)
+            elif state == StockState.RETURN_REQUESTED:
+                await self._inventory.settle_cancelled(order_id)
+                return  # the state stays: the order.cancelled event asks for the same, and finds it done
             else:
                 return
         except (Unavailable, FailedPrecondition, NotFound) as error:

@@ -96,6 +96,25 @@ async def test_a_settled_reservation_cannot_move_the_other_way(inventory: Invent
         await commit(inventory, unknown)
 
 
+async def test_a_cancelled_order_is_settled_whatever_its_reservation_holds(inventory: InventoryApp) -> None:
+    stock = await inventory.new_stock(10)
+    held, sold, unknown = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    await reserve(inventory, held, (stock.id, 2))
+    await reserve(inventory, sold, (stock.id, 3))
+    await commit(inventory, sold)
+
+    async def settle(order_id: str) -> inventory_pb2.SettleCancelledOrderResponse:
+        return await inventory.stub.SettleCancelledOrder(inventory_pb2.SettleCancelledOrderRequest(order_id=order_id))
+
+    for _ in range(2):  # idempotent by order id
+        assert (await settle(held)).reservation.status == RELEASED
+        assert (await settle(sold)).reservation.status == inventory_pb2.RESERVATION_STATUS_RETURNED
+    assert not (await settle(unknown)).HasField("reservation")
+    after = await inventory.stock(stock.id)
+    assert (after.quantity, after.reserved, after.available) == (10, 0, 10)
+    assert [m.type for m in await inventory.movements(stock.id)][-2:] == ["RELEASED", "RETURNED"]
+
+
 async def test_bad_reservation_requests_name_their_fields(inventory: InventoryApp) -> None:
     stock = await inventory.new_stock(10)
 

@@ -27,14 +27,17 @@ async def test_cancelling_a_pending_order_releases_its_stock(app: OrderApp) -> N
     assert await app.events(order.id) == ["order.created", "order.cancelled"]
 
 
-async def test_cancelling_a_paid_order_refunds_it_and_asks_for_the_stock_back(app: OrderApp) -> None:
+async def test_cancelling_a_paid_order_refunds_it_and_takes_the_stock_back_at_once(app: OrderApp) -> None:
     product = await app.product(quantity=10)
     customer = app.customer()
     order = await app.place(customer, (product.id, 3))
     await app.pay(customer, order.id)
+    assert (await app.stock(product.id)).quantity == 7
 
     cancelled = await app.cancel(customer, order.id)
 
+    stock = await app.stock(product.id)  # before order.cancelled could have reached the inventory
+    assert (stock.quantity, stock.reserved, stock.available) == (10, 0, 10)
     assert cancelled.status == status("CANCELLED")
     assert cancelled.payment.status == order_pb2.PAYMENT_STATUS_REFUNDED
     assert cancelled.payment.HasField("refunded_at")

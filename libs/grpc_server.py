@@ -63,8 +63,11 @@ UnaryBehaviour = Callable[..., Awaitable[object]]
 
 
 class _UnaryPipeline(grpc.aio.ServerInterceptor):
-    """Runs `behaviours` (outermost first) around the unary-unary methods of the given services, as one
-    wrapper built once per method; health, reflection and streams pass through untouched."""
+    """Runs `behaviours` (outermost first) around the methods of the given services that take one
+    request, as one wrapper built once per method; health, reflection and client streams pass through
+    untouched. A server stream runs inside the behaviours as a whole (so an error on the way is mapped
+    like any other), and its messages are sent once it has ended: OpenTelemetry's interceptor, outside
+    this one, needs the handler to be an async generator itself. Fine for bounded answers (exports)."""
 
     def __init__(self, services: set[str], behaviours: list[UnaryBehaviour]):
         self._services = services
@@ -76,16 +79,32 @@ class _UnaryPipeline(grpc.aio.ServerInterceptor):
             return wrapped
         handler = await continuation(details)
         service, _, method = details.method.lstrip("/").partition("/")
-        if handler is None or handler.unary_unary is None or service not in self._services:
+        if handler is None or service not in self._services:
             return handler
-        call = handler.unary_unary
+        if handler.unary_unary is not None:
+            call, make = handler.unary_unary, grpc.unary_unary_rpc_method_handler
+        elif handler.unary_stream is not None:
+            call, make = functools.partial(_collected, handler.unary_stream), grpc.unary_stream_rpc_method_handler
+        else:
+            return handler
         for behaviour in reversed(self._behaviours):
             call = functools.partial(behaviour, call, service=service, method=method)
-        self._wrapped[details.method] = wrapped = grpc.unary_unary_rpc_method_handler(
+        if handler.unary_stream is not None:
+            call = functools.partial(_replayed, call)
+        self._wrapped[details.method] = wrapped = make(
             call, request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
         return wrapped
+
+
+async def _collected(produce, request, context) -> list:
+    return [response async for response in produce(request, context)]
+
+
+async def _replayed(call, request, context):
+    for response in await call(request, context):
+        yield response
 
 
 async def _request_context(inner, request, context, *, service, method):

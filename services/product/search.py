@@ -160,9 +160,10 @@ def _statements(shape: _Shape) -> tuple[Select, Select | None]:
     conditions = _conditions(shape)
     columns = [Product.id, Product.price, Product.category_ids]
     if shape.match is not None:
-        # Only what the page's sort needs: every column is copied for each of thousands of matches.
-        columns += [MATCHES[shape.match][1].label("rank"),
-                    *(Product.__table__.c[name] for name, _ in shape.keys if name not in ("rank", "id", "price"))]
+        # Only what the page's sort needs: every column is copied for each of thousands of matches, and the rank
+        # (ts_rank_cd, ~1 µs a match) is computed only to sort by relevance.
+        columns += [MATCHES[shape.match][1].label("rank") if name == "rank" else Product.__table__.c[name]
+                    for name, _ in shape.keys if name not in ("id", "price")]
     matched = select(*columns).where(*conditions).cte("matched").prefix_with("MATERIALIZED")
     # One pass over the matches counts them per (category set, price bucket): a handful of groups, from
     # which the total, the buckets and the categories are summed (unnesting every match cost more).

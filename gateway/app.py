@@ -1,10 +1,12 @@
 """`create_app(settings)`: the gateway's composition root. The lifespan opens the gRPC channels and the
 Redis client and closes them on shutdown; nothing is created at import."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from depot.audit.v1.audit_pb2_grpc import AuditServiceStub
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
@@ -12,12 +14,13 @@ from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import APIRouter, Depends, FastAPI
 
+from gateway.audit import AuditPublisher
 from gateway.backends import open_channels
 from gateway.deps import reject_unstorable_text
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.ratelimit import FixedWindowLimiter
-from gateway.routers import auth, categories, health, inventory, orders, products, roles, shipping, users
+from gateway.routers import audit, auth, categories, health, inventory, orders, products, roles, shipping, users
 from gateway.schemas.products import RenderedProduct
 from gateway.settings import GatewaySettings
 from libs.auth import TokenVerifier
@@ -36,6 +39,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                                            audience=settings.jwt_audience)
         redis = fail_fast_redis(settings.redis_url)
         channels = open_channels(settings)
+        publisher = AuditPublisher(settings.kafka_bootstrap, verifier)
         freeze_startup_heap()
         try:
             # Starlette hands these to every request as request.state.<name> (see gateway.deps).
@@ -49,6 +53,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "product": ProductServiceStub(channels["product"]),
                 "order": OrderServiceStub(channels["order"]),
                 "shipping": ShippingServiceStub(channels["shipping"]),
+                "audit_logs": AuditServiceStub(channels["audit"]),
+                "audit": publisher,  # gateway.middleware hands it every answered request
                 # Named by the entries' form, so that gateways of another release never read each other's.
                 "product_bodies": Cache(redis, "product-rest-v2", generations=PRODUCTS, dumps=RenderedProduct.dumps,
                                         loads=RenderedProduct.loads, ttl_seconds=settings.product_cache_ttl_seconds),
@@ -56,6 +62,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                                                     window_seconds=settings.login_rate_window_seconds),
             }
         finally:
+            await asyncio.to_thread(publisher.close)
             for channel in channels.values():
                 await channel.close()
             await redis.aclose()
@@ -72,7 +79,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api = APIRouter(prefix="/api", dependencies=[Depends(reject_unstorable_text)])
     # FastAPI tries routers in this order, ~13 µs for each that does not match: the busiest come first.
     for router in (products.router, orders.router, inventory.router, shipping.router, categories.router,
-                   auth.router, users.router, roles.router, health.router):
+                   auth.router, users.router, roles.router, audit.router, health.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)

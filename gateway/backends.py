@@ -8,6 +8,7 @@ dependency of the gateway yet.
 from dataclasses import dataclass
 
 import grpc
+from depot.audit.v1 import audit_pb2
 from depot.inventory.v1 import inventory_pb2
 from depot.order.v1 import order_pb2
 from depot.product.v1 import product_pb2
@@ -50,6 +51,11 @@ BACKENDS: tuple[Backend, ...] = (
         "shipping",
         shipping_pb2.DESCRIPTOR.services_by_name["ShippingService"].full_name,
         ("GetRates", "GetShipment", "ListShipments", "TrackShipment"),
+    ),
+    Backend(
+        "audit",
+        audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+        ("ListAuditLogs", "ExportAuditLogs"),
     ),
 )
 

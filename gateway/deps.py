@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import grpc
+from depot.audit.v1.audit_pb2_grpc import AuditServiceStub
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
@@ -50,6 +51,7 @@ InventoryStub = Annotated[InventoryServiceStub, Depends(_state("inventory"))]
 ProductStub = Annotated[ProductServiceStub, Depends(_state("product"))]
 OrderStub = Annotated[OrderServiceStub, Depends(_state("order"))]
 ShippingStub = Annotated[ShippingServiceStub, Depends(_state("shipping"))]
+AuditStub = Annotated[AuditServiceStub, Depends(_state("audit_logs"))]
 ProductBodies = Annotated[Cache[RenderedProduct], Depends(_state("product_bodies"))]
 LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
 # DESIGN.md §5: a replay answers as the first call did; the same key with another body is a 422.

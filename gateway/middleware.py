@@ -1,6 +1,6 @@
 """The envelope of every HTTP request: request id in and out, the server span of the trace, metrics, an
-access log line, and the last-resort answer for an exception nobody handled (500 with the request id,
-cause in the log)."""
+access log line, the audit record of a change (gateway.audit), and the last-resort answer for an
+exception nobody handled (500 with the request id, cause in the log)."""
 
 import re
 import time
@@ -110,4 +110,6 @@ class RequestContextMiddleware:
             LATENCY.labels(scope["method"], route).observe(elapsed)
             log.info("http", method=scope["method"], path=scope["path"], route=route, status=status,
                      duration_ms=round(elapsed * 1000, 2))
+            if (audit := scope.get("state", {}).get("audit")) is not None:
+                audit.record(scope, route, status, round(elapsed * 1000), request_id)
             structlog.contextvars.unbind_contextvars("request_id")

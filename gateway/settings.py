@@ -21,6 +21,9 @@ class GatewaySettings(FleetSettings):
     inventory_addr: str = "127.0.0.1:50053"
     order_addr: str = "127.0.0.1:50054"
     shipping_addr: str = "127.0.0.1:50055"
+    audit_addr: str = "127.0.0.1:50057"
+    # Where the records of requests that change something go (topic depot.audit.requests; gateway.audit).
+    kafka_bootstrap: str = "127.0.0.1:9092"
     grpc_timeout_seconds: float = Field(5.0, gt=0)
     health_timeout_seconds: float = Field(1.0, gt=0)
     # Rendered product bodies (GET /api/products/{id}); the product service's writes retire them at once,

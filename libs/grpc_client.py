@@ -28,25 +28,36 @@ def _service_config(service: str, idempotent_methods: list[str]) -> str:
     return json.dumps(config)
 
 
-class _PropagatingInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    """Adds the incoming call's authorization and request id, and a deadline no later than the caller's."""
+def _propagated(details: grpc.aio.ClientCallDetails, default_timeout: float) -> grpc.aio.ClientCallDetails:
+    """The call with the incoming call's authorization and request id, and a deadline no later than the
+    caller's."""
+    metadata = list(details.metadata or ())
+    keys = {k for k, _ in metadata}
+    if "authorization" not in keys and (authorization := authorization_var.get()):
+        metadata.append(("authorization", authorization))
+    if "x-request-id" not in keys:
+        metadata.append(("x-request-id", request_id_var.get() or uuid.uuid4().hex))
+    timeout = details.timeout if details.timeout is not None else default_timeout
+    if (deadline := deadline_var.get()) is not None:
+        timeout = min(timeout, max(deadline - time.monotonic() - DEADLINE_MARGIN, 0.001))
+    return grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials, details.wait_for_ready)
 
+
+# One class per kind of call: grpc.aio files an interceptor under the first kind it is an instance of.
+class _PropagatingUnary(grpc.aio.UnaryUnaryClientInterceptor):
     def __init__(self, default_timeout: float):
         self._default_timeout = default_timeout
 
     async def intercept_unary_unary(self, continuation, details, request):
-        metadata = list(details.metadata or ())
-        keys = {k for k, _ in metadata}
-        if "authorization" not in keys and (authorization := authorization_var.get()):
-            metadata.append(("authorization", authorization))
-        if "x-request-id" not in keys:
-            metadata.append(("x-request-id", request_id_var.get() or uuid.uuid4().hex))
-        timeout = details.timeout if details.timeout is not None else self._default_timeout
-        if (deadline := deadline_var.get()) is not None:
-            timeout = min(timeout, max(deadline - time.monotonic() - DEADLINE_MARGIN, 0.001))
-        details = grpc.aio.ClientCallDetails(details.method, timeout, metadata, details.credentials,
-                                             details.wait_for_ready)
-        return await continuation(details, request)
+        return await continuation(_propagated(details, self._default_timeout), request)
+
+
+class _PropagatingStream(grpc.aio.UnaryStreamClientInterceptor):
+    def __init__(self, default_timeout: float):
+        self._default_timeout = default_timeout
+
+    async def intercept_unary_stream(self, continuation, details, request):
+        return await continuation(_propagated(details, self._default_timeout), request)
 
 
 def channel(target: str, *, service: str, idempotent_methods: list[str] = (),
@@ -59,5 +70,6 @@ def channel(target: str, *, service: str, idempotent_methods: list[str] = (),
             ("grpc.enable_retries", 1),
             ("grpc.keepalive_time_ms", 30_000),
         ],
-        interceptors=[*aio_client_interceptors(), _PropagatingInterceptor(default_timeout)],
+        interceptors=[*aio_client_interceptors(), _PropagatingUnary(default_timeout),
+                      _PropagatingStream(default_timeout)],
     )

@@ -10,6 +10,7 @@ from depot.audit.v1.audit_pb2_grpc import AuditServiceStub
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
+from depot.report.v1.report_pb2_grpc import ReportServiceStub
 from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import APIRouter, Depends, FastAPI
@@ -20,7 +21,19 @@ from gateway.deps import reject_unstorable_text
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.ratelimit import FixedWindowLimiter
-from gateway.routers import audit, auth, categories, health, inventory, orders, products, roles, shipping, users
+from gateway.routers import (
+    audit,
+    auth,
+    categories,
+    health,
+    inventory,
+    orders,
+    products,
+    reports,
+    roles,
+    shipping,
+    users,
+)
 from gateway.schemas.products import RenderedProduct
 from gateway.settings import GatewaySettings
 from libs.auth import TokenVerifier
@@ -54,6 +67,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "order": OrderServiceStub(channels["order"]),
                 "shipping": ShippingServiceStub(channels["shipping"]),
                 "audit_logs": AuditServiceStub(channels["audit"]),
+                "report": ReportServiceStub(channels["report"]),
                 "audit": publisher,  # gateway.middleware hands it every answered request
                 # Named by the entries' form, so that gateways of another release never read each other's.
                 "product_bodies": Cache(redis, "product-rest-v2", generations=PRODUCTS, dumps=RenderedProduct.dumps,
@@ -79,7 +93,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api = APIRouter(prefix="/api", dependencies=[Depends(reject_unstorable_text)])
     # FastAPI tries routers in this order, ~13 µs for each that does not match: the busiest come first.
     for router in (products.router, orders.router, inventory.router, shipping.router, categories.router,
-                   auth.router, users.router, roles.router, audit.router, health.router):
+                   auth.router, users.router, roles.router, audit.router, reports.router, health.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)

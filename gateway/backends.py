@@ -12,6 +12,7 @@ from depot.audit.v1 import audit_pb2
 from depot.inventory.v1 import inventory_pb2
 from depot.order.v1 import order_pb2
 from depot.product.v1 import product_pb2
+from depot.report.v1 import report_pb2
 from depot.shipping.v1 import shipping_pb2
 from depot.user.v1 import user_pb2
 
@@ -56,6 +57,12 @@ BACKENDS: tuple[Backend, ...] = (
         "audit",
         audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
         ("ListAuditLogs", "ExportAuditLogs"),
+    ),
+    Backend(
+        "report",
+        report_pb2.DESCRIPTOR.services_by_name["ReportService"].full_name,
+        ("GetReport", "ListReports", "DownloadReport", "GetReportSchedule", "ListReportSchedules",
+         "UpdateReportSchedule"),
     ),
 )
 

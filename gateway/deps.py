@@ -10,6 +10,7 @@ from depot.audit.v1.audit_pb2_grpc import AuditServiceStub
 from depot.inventory.v1.inventory_pb2_grpc import InventoryServiceStub
 from depot.order.v1.order_pb2_grpc import OrderServiceStub
 from depot.product.v1.product_pb2_grpc import ProductServiceStub
+from depot.report.v1.report_pb2_grpc import ReportServiceStub
 from depot.shipping.v1.shipping_pb2_grpc import ShippingServiceStub
 from depot.user.v1.user_pb2_grpc import UserServiceStub
 from fastapi import Depends, Header, Request, Security
@@ -52,6 +53,7 @@ ProductStub = Annotated[ProductServiceStub, Depends(_state("product"))]
 OrderStub = Annotated[OrderServiceStub, Depends(_state("order"))]
 ShippingStub = Annotated[ShippingServiceStub, Depends(_state("shipping"))]
 AuditStub = Annotated[AuditServiceStub, Depends(_state("audit_logs"))]
+ReportStub = Annotated[ReportServiceStub, Depends(_state("report"))]
 ProductBodies = Annotated[Cache[RenderedProduct], Depends(_state("product_bodies"))]
 LoginLimiter = Annotated[FixedWindowLimiter, Depends(_state("login_limiter"))]
 # DESIGN.md §5: a replay answers as the first call did; the same key with another body is a 422.

@@ -21,6 +21,7 @@ class GatewaySettings(FleetSettings):
     inventory_addr: str = "127.0.0.1:50053"
     order_addr: str = "127.0.0.1:50054"
     shipping_addr: str = "127.0.0.1:50055"
+    report_addr: str = "127.0.0.1:50056"
     audit_addr: str = "127.0.0.1:50057"
     # Where the records of requests that change something go (topic depot.audit.requests; gateway.audit).
     kafka_bootstrap: str = "127.0.0.1:9092"

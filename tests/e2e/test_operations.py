@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.backends import BACKENDS, Backend
 from libs.stack import Fleet, poll_until, unique
 from libs.stack.process import Child, free_ports, port_open
 from tests.e2e.helpers import assert_error
@@ -82,11 +83,12 @@ def _grpcurl(*args: str) -> str:
     return done.stdout
 
 
-def test_grpc_reflection_lists_the_user_service(fleet: Fleet):
-    services = _grpcurl(fleet.address("user"), "list").split()
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_grpc_reflection_and_health_answer_on_every_service(fleet: Fleet, backend: Backend):
+    services = _grpcurl(fleet.address(backend.name), "list").split()
 
-    assert {"depot.user.v1.UserService", "grpc.health.v1.Health"} <= set(services)
-    assert '"status": "SERVING"' in _grpcurl(fleet.address("user"), "grpc.health.v1.Health/Check")
+    assert {backend.service, "grpc.health.v1.Health"} <= set(services)
+    assert '"status": "SERVING"' in _grpcurl(fleet.address(backend.name), "grpc.health.v1.Health/Check")
 
 
 def test_gateway_workers_share_the_port_and_their_metrics(fleet: Fleet, tmp_path: Path):

@@ -37,9 +37,15 @@ MAX_PERIOD = timedelta(days=366)
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
+def _out_of_range(field: str, label: str, moment: datetime | None) -> FieldViolation | None:
+    """Also keeps a moment that has no UTC form (year 9999 west of Greenwich) from the proto conversion."""
+    if moment is None or EARLIEST <= moment <= LATEST:
+        return None
+    return FieldViolation(field, f"{label} must be between {EARLIEST.year} and {LATEST.year}")
+
+
 def _period_violations(start: datetime | None, end: datetime | None) -> list[FieldViolation | None]:
-    found = [FieldViolation(name, f"{name.capitalize()} must be between {EARLIEST.year} and {LATEST.year}")
-             for name, moment in (("from", start), ("to", end)) if moment and not EARLIEST <= moment <= LATEST]
+    found = [v for v in (_out_of_range("from", "From", start), _out_of_range("to", "To", end)) if v]
     if found:
         return found
     end_or_now = end or datetime.now(UTC)
@@ -97,6 +103,7 @@ async def download_report(id: uuid.UUID, report: ReportStub) -> Response:
 
 @router.post("/report-schedules", status_code=HTTPStatus.CREATED, dependencies=[CREATE])
 async def create_schedule(body: ScheduleCreate, report: ReportStub) -> SchedulePublic:
+    require(_out_of_range("firstRunAt", "First run at", as_utc(body.first_run_at)))
     answer = await report.CreateReportSchedule(report_pb2.CreateReportScheduleRequest(
         type=enum_value("type", body.type), format=enum_value("format", body.format),
         frequency=enum_value("frequency", body.frequency), first_run_at=to_timestamp(as_utc(body.first_run_at))))

@@ -131,3 +131,20 @@ def test_customers_may_neither_read_nor_ask_for_reports(api: httpx.Client, custo
     assert api.post("/report-schedules", json={"type": "SALES", "frequency": "DAILY"},
                     headers=customer_headers).status_code == 403
     assert_error(api.get("/reports"), 401, "No token provided")
+
+
+def test_the_activity_report_counts_the_requests_the_gateway_recorded(api: httpx.Client, admin_headers: dict) -> None:
+    admin_id = api.get("/auth/me", headers=admin_headers).json()["id"]
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    refused = api.post("/reports", json={"type": "SALES", "format": "DOCX"}, headers=admin_headers)
+    assert refused.status_code == 400  # recorded too, as a failure
+
+    def recorded() -> dict | None:
+        _, download = report_of(api, admin_headers, type="ACTIVITY", format="JSON", **{"from": since.isoformat()})
+        actions = {row["action"]: row for row in download.json()["tables"]["requestsPerAction"]}
+        return download.json() if actions.get("POST /api/reports", {}).get("failure") else None
+
+    body = poll_until(recorded, EVENT_TIMEOUT, interval=0.5, message="the gateway's records in the activity report")
+    actors = {row["actorId"]: row for row in body["tables"]["requestsPerActor"]}
+    assert actors[admin_id]["requests"] >= 2 and actors[admin_id]["failure"] >= 1
+    assert body["summary"]["requests"] >= 2

@@ -13,6 +13,8 @@ from gateway.schemas.users import RolesAssignment, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"], responses=error_responses(400, 401, 403, 503, 504))
 NOT_FOUND = error_responses(404)
+# Deactivating or demoting the last active admin is refused (FAILED_PRECONDITION, a 409).
+LAST_ADMIN = {**NOT_FOUND, **error_responses(409)}
 
 
 @router.get("", dependencies=[RequirePermission("user:read")])
@@ -34,7 +36,7 @@ async def get_user(id: uuid.UUID, users: UserStub) -> UserPublic:
     return UserPublic.from_proto(answer.user)
 
 
-@router.patch("/{id}", dependencies=[RequirePermission("user:update")], responses={**NOT_FOUND, **error_responses(409)})
+@router.patch("/{id}", dependencies=[RequirePermission("user:update")], responses=LAST_ADMIN)
 async def update_user(id: uuid.UUID, body: UserUpdate, users: UserStub) -> UserPublic:
     # Only the fields the client sent: an absent field and an explicit null both leave the value as it is.
     changes = {name: value for name, value in body.model_dump(exclude_unset=True).items() if value is not None}
@@ -42,14 +44,14 @@ async def update_user(id: uuid.UUID, body: UserUpdate, users: UserStub) -> UserP
     return UserPublic.from_proto(answer.user)
 
 
-@router.delete("/{id}", dependencies=[RequirePermission("user:delete")], responses=NOT_FOUND)
+@router.delete("/{id}", dependencies=[RequirePermission("user:delete")], responses=LAST_ADMIN)
 async def deactivate_user(id: uuid.UUID, users: UserStub) -> UserPublic:
     """Deactivates the account (soft delete): it can no longer log in, its history stays."""
     answer = await users.DeactivateUser(user_pb2.DeactivateUserRequest(id=str(id)))
     return UserPublic.from_proto(answer.user)
 
 
-@router.put("/{id}/roles", dependencies=[RequirePermission("role:manage")], responses=NOT_FOUND)
+@router.put("/{id}/roles", dependencies=[RequirePermission("role:manage")], responses=LAST_ADMIN)
 async def assign_roles(id: uuid.UUID, body: RolesAssignment, users: UserStub) -> UserPublic:
     answer = await users.AssignRoles(user_pb2.AssignRolesRequest(user_id=str(id), roles=body.roles))
     return UserPublic.from_proto(answer.user)

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -115,6 +115,8 @@ PDF_CELL_MAX = 60  # characters: cells do not wrap, a long action or name is cut
 
 
 def _pdf_text(value: Value) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     text = _text(value)
     return text if len(text) <= PDF_CELL_MAX else text[:PDF_CELL_MAX - 3] + "..."
 
@@ -123,7 +125,9 @@ def _pdf_table(table: Table, width: float) -> PdfTable:
     data = [list(table.columns), *([_pdf_text(value) for value in row] for row in table.rows)]
     if not table.rows:
         data.append(["(none)", *[""] * (len(table.columns) - 1)])
-    pdf = PdfTable(data, repeatRows=1, colWidths=[width / len(table.columns)] * len(table.columns))
+    # Each column as wide as its longest text (of the first rows), shared out over the page's width.
+    weights = [max(6, *(len(row[i]) for row in data[:200])) for i in range(len(table.columns))]
+    pdf = PdfTable(data, repeatRows=1, colWidths=[width * w / sum(weights) for w in weights])
     pdf.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
         ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
@@ -140,10 +144,10 @@ def to_pdf(document: Document) -> bytes:
     pdf = SimpleDocTemplate(out, pagesize=page, title=document.title, author="Depot",
                             leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=12 * mm)
     styles = getSampleStyleSheet()
-    period = f"{_text(document.since)} to {_text(document.until)}" if document.since else \
-        f"as of {_text(document.until)}"
+    period = f"{_pdf_text(document.since)} to {_pdf_text(document.until)}" if document.since else \
+        f"as of {_pdf_text(document.until)}"
     story = [Paragraph(document.title, styles["Title"]),
-             Paragraph(f"{period} (UTC); generated {_text(document.generated_at)}", styles["Normal"]),
+             Paragraph(f"{period} UTC; generated {_pdf_text(document.generated_at)}", styles["Normal"]),
              Spacer(1, 6 * mm)]
     for table in _sections(document):
         story += [Paragraph(table.title, styles["Heading2"]), _pdf_table(table, pdf.width), Spacer(1, 6 * mm)]

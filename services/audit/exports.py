@@ -2,7 +2,8 @@
 
 Cells that a spreadsheet would take for a formula (starting with = + - @, a tab or a carriage return) are
 prefixed with a quote in CSV and XLSX: a user agent or a path is the client's text, and opening an
-export must not run it (OWASP "CSV injection")."""
+export must not run it (OWASP "CSV injection"). The same text may hold control characters (a path with
+%1B in it), which XML 1.0, hence XLSX, cannot: there each is a U+FFFD; CSV and JSON keep them."""
 
 import csv
 import io
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 COLUMNS = (  # (row key, heading): the REST names
     ("id", "id"), ("occurred_at", "occurredAt"), ("actor_id", "actorId"), ("actor_roles", "actorRoles"),
@@ -68,10 +70,14 @@ async def render(format_name: str, batches: AsyncIterator[list[Mapping]]) -> Asy
         sheet.append([heading for _, heading in COLUMNS])
         async for rows in batches:
             for row in rows:
-                sheet.append(_cells(row))
+                sheet.append(_xlsx_cells(row))
         buffer = io.BytesIO()
         book.save(buffer)
         yield buffer.getvalue()
+
+
+def _xlsx_cells(row: Mapping) -> list:
+    return [ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell) if isinstance(cell, str) else cell for cell in _cells(row)]
 
 
 def _csv_lines(rows: list[list]) -> str:

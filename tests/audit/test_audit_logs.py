@@ -146,6 +146,22 @@ async def test_exports_hold_every_selected_record_in_each_format(audit: AuditApp
     assert json.loads(empty) == []
 
 
+async def test_control_characters_are_replaced_in_xlsx_only(audit: AuditApp) -> None:
+    # The fuzzer's GET /api/shipping/webhooks/%C3%90%26%1B… left an ESC in the record's path: XML 1.0 has no
+    # form for it, openpyxl raised IllegalCharacterError and any XLSX export holding it was a 500.
+    actor, path, agent = str(uuid.uuid4()), "/api/shipping/webhooks/\u00d0&\x1b\u00ad", "bot\x07\x0b\x1f"
+    await audit.publish_and_wait({"actor_id": actor, "path": path, "user_agent": agent})
+
+    _, _, data = await audit.export(audit_pb2.EXPORT_FORMAT_XLSX, actor_id=actor)
+    [heading, row] = list(load_workbook(io.BytesIO(data), read_only=True).active.values)
+    cells = dict(zip(heading, row, strict=True))
+    assert cells["path"] == "/api/shipping/webhooks/\u00d0&\ufffd\u00ad"
+    assert cells["userAgent"] == "bot\ufffd\ufffd\ufffd"
+
+    [record] = json.loads((await audit.export(audit_pb2.EXPORT_FORMAT_JSON, actor_id=actor))[2])
+    assert (record["path"], record["userAgent"]) == (path, agent)
+
+
 async def test_oversized_text_is_cut_rather_than_refused(audit: AuditApp) -> None:
     [record] = await audit.publish_and_wait({"user_agent": "a" * 1000, "path": "/api/" + "p" * 2000})
 

@@ -115,6 +115,11 @@ class ReportService:
         can still say so); the database itself failing leaves it PENDING for the next round."""
 
         async def work(session: AsyncSession) -> bool:
+            # One snapshot for all of the report's queries: under READ COMMITTED each would see the events
+            # committed until it ran, and an order paid meanwhile could be in the top products and not in
+            # the revenue. (A report another worker finished since the snapshot is a serialization
+            # failure when locked, and the transaction starts again.)
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             report = await repository.claim_pending(session)
             if report is None:
                 return False

@@ -4,6 +4,7 @@ the background worker (`generate_next`, `run_due_schedules`), each in a transact
 report's row, so replicas never generate one twice."""
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from libs.events import topics
 from libs.events.outbox import add_event
 from libs.ids import parse_id
 from libs.paging import Page, page_window
-from services.report import periods, repository
+from services.report import metrics, periods, repository
 from services.report.builders import BUILDERS
 from services.report.messages import report_message
 from services.report.models import Frequency, Report, ReportSchedule, ReportStatus
@@ -114,7 +115,7 @@ class ReportService:
         report whose generation fails is FAILED (its queries ran under a savepoint, so the transaction
         can still say so); the database itself failing leaves it PENDING for the next round."""
 
-        async def work(session: AsyncSession) -> bool:
+        async def work(session: AsyncSession) -> Report | None:
             # One snapshot for all of the report's queries: under READ COMMITTED each would see the events
             # committed until it ran, and an order paid meanwhile could be in the top products and not in
             # the revenue. (A report another worker finished since the snapshot is a serialization
@@ -122,7 +123,8 @@ class ReportService:
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             report = await repository.claim_pending(session)
             if report is None:
-                return False
+                return None
+            started = time.perf_counter()
             try:
                 async with session.begin_nested():
                     document = await BUILDERS[report.type](session, report.since, report.until, self._now())
@@ -130,16 +132,20 @@ class ReportService:
             except Exception:
                 log.exception("report.generation_failed", report_id=str(report.id))
                 await self._finish(session, report, error=GENERATION_FAILED)
-                return True
+                return report
+            metrics.GENERATION_SECONDS.labels(report.type, report.format).observe(time.perf_counter() - started)
             if len(rendered.content) > self._max_file_bytes:
                 await self._finish(session, report, error=TOO_LARGE)
-                return True
+                return report
             report.content, report.content_type = rendered.content, rendered.content_type
             report.size_bytes, report.filename = len(rendered.content), _filename(report, rendered.extension)
             await self._finish(session, report)
-            return True
+            return report
 
-        return await self._transaction(work)
+        finished = await self._transaction(work)
+        if finished is not None:
+            metrics.GENERATED.labels(finished.type, finished.format, finished.status).inc()
+        return finished is not None
 
     async def _finish(self, session: AsyncSession, report: Report, *, error: str = "") -> None:
         report.status = ReportStatus.FAILED if error else ReportStatus.READY

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 from depot.common.v1 import page_pb2
 from depot.report.v1 import report_pb2
+from prometheus_client import REGISTRY
 
 from libs.errors import FieldViolation
 from libs.stack import apoll_until
@@ -71,6 +72,8 @@ async def test_a_report_is_pending_then_ready_with_its_default_period(reports: R
     assert ready.size_bytes > 0 and ready.completed_at.seconds >= ready.created_at.seconds
     [event] = await reports.rows("SELECT event_type FROM outbox WHERE key = :id", id=created.id)
     assert event.event_type == "report.completed"
+    assert REGISTRY.get_sample_value("depot_reports_generated_total",
+                                      {"type": "SALES", "format": "CSV", "status": "READY"}) >= 1
 
 
 async def test_unknown_and_unfinished_reports_cannot_be_downloaded(reports: ReportApp) -> None:

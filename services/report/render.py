@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
@@ -82,6 +83,8 @@ def to_csv(document: Document) -> bytes:
 def _cell(value: Value):
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # Excel has no time zones: the values are UTC
+    if isinstance(value, str):  # a product name is the client's text: XML 1.0 has no form for most controls
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value
 
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from libs.db import create_engine, session_factory
-from libs.events.consumer import EventConsumer
+from libs.events.consumer import TRAILING_FETCH_WAIT, EventConsumer
 from libs.runtime import Wiring, main
 from services.audit import events
 from services.audit.grpc_api import binding
@@ -18,7 +18,7 @@ async def build(settings: Settings) -> Wiring:
     service = AuditService(engine)
     consumer = EventConsumer(name="audit", topics=events.TOPICS, handlers=events.handlers(service),
                              sessions=session_factory(engine), bootstrap=settings.kafka_bootstrap,
-                             consumer_overrides=settings.consumer_overrides)
+                             consumer_overrides=settings.consumer_overrides, fetch_wait=TRAILING_FETCH_WAIT)
     return Wiring(bindings=[binding(service)], background=[consumer.run], close=engine.dispose)
 
 

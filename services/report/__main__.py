@@ -5,7 +5,7 @@ from pathlib import Path
 import structlog
 
 from libs.db import create_engine, session_factory
-from libs.events.consumer import EventConsumer
+from libs.events.consumer import TRAILING_FETCH_WAIT, EventConsumer
 from libs.events.relay import OutboxRelay
 from libs.runtime import Wiring, main
 from services.report import events
@@ -36,7 +36,7 @@ async def build(settings: Settings) -> Wiring:
     service = ReportService(sessions)
     consumer = EventConsumer(name="report", topics=events.TOPICS, handlers=events.handlers(service),
                              sessions=sessions, bootstrap=settings.kafka_bootstrap,
-                             consumer_overrides=settings.consumer_overrides)
+                             consumer_overrides=settings.consumer_overrides, fetch_wait=TRAILING_FETCH_WAIT)
     relay = OutboxRelay(engine, settings.kafka_bootstrap)
     return Wiring(
         bindings=[binding(service)],

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import grpc
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from confluent_kafka import Producer
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from grpc_status import rpc_status
-from sqlalchemy import text
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from libs.auth import DEFAULT_ROLE_PERMISSIONS, TokenIssuer, TokenVerifier, generate_keypair
@@ -191,3 +193,13 @@ async def fails(code: grpc.StatusCode, message: str | None = None) -> AsyncItera
     assert failure.code == code, f"expected {code.name}, got {failure.code.name}: {failure.message}"
     if message is not None:
         assert failure.message == message
+
+
+def schema_drift(database_url: str, metadata: MetaData) -> list:
+    """What a migrated database has that the models do not say, or the reverse (empty: they agree)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return compare_metadata(MigrationContext.configure(connection), metadata)
+    finally:
+        engine.dispose()

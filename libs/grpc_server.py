@@ -98,6 +98,15 @@ class _UnaryPipeline(grpc.aio.ServerInterceptor):
         return wrapped
 
 
+FILE_CHUNK = 256 * 1024  # bytes per message of a file sent as a stream: far below gRPC's 4 MB limit
+
+
+def chunked(data: bytes) -> Iterator[bytes]:
+    """`data` in FILE_CHUNK pieces; one (empty) piece for empty data, so that a file is never no message."""
+    for start in range(0, max(len(data), 1), FILE_CHUNK):
+        yield data[start:start + FILE_CHUNK]
+
+
 async def _collected(produce, request, context) -> list:
     return [response async for response in produce(request, context)]
 

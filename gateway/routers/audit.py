@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from gateway.deps import AuditStub, RequirePermission
+from gateway.files import FILE_TIMEOUT, download
 from gateway.schemas.audit import EXPORT_FORMATS, AuditLogPage, ExportFormat, Outcome, outcome_value
 from gateway.schemas.common import Moment, PageLimit, PageNumber, error_responses, period
 
-EXPORT_TIMEOUT = 60.0  # seconds: the largest export is 100,000 records
 router = APIRouter(prefix="/audit-logs", tags=["audit"], dependencies=[RequirePermission("audit:read")],
                    responses=error_responses(400, 401, 403, 503, 504))
 
@@ -57,14 +57,5 @@ async def list_audit_logs(
 async def export_audit_logs(audit: AuditStub, where: Filter, format: ExportFormat = "csv") -> StreamingResponse:
     """Every record the filters select, newest first, as a file (at most 100,000: more is a 409 asking to
     narrow them)."""
-    call = audit.ExportAuditLogs(audit_pb2.ExportAuditLogsRequest(filter=where, format=EXPORT_FORMATS[format]),
-                                 timeout=EXPORT_TIMEOUT)
-    first = await call.read()  # a refusal raises here, before any byte of the answer is sent
-
-    async def chunks():
-        yield first.chunk
-        async for piece in call:
-            yield piece.chunk
-
-    return StreamingResponse(chunks(), media_type=first.content_type,
-                             headers={"Content-Disposition": f'attachment; filename="{first.filename}"'})
+    return await download(audit.ExportAuditLogs(
+        audit_pb2.ExportAuditLogsRequest(filter=where, format=EXPORT_FORMATS[format]), timeout=FILE_TIMEOUT), "chunk")

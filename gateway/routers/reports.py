@@ -11,8 +11,10 @@ from typing import Annotated
 from depot.common.v1 import page_pb2
 from depot.report.v1 import report_pb2
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 
 from gateway.deps import ReportStub, RequirePermission
+from gateway.files import FILE_TIMEOUT, download
 from gateway.schemas.common import Page, PageLimit, PageNumber, as_utc, error_responses
 from gateway.schemas.reports import (
     ReportCreate,
@@ -89,16 +91,15 @@ async def get_report(id: uuid.UUID, report: ReportStub) -> ReportPublic:
     return ReportPublic.from_proto(answer.report)
 
 
-@router.get("/reports/{id}/download", dependencies=[READ], response_class=Response, responses={
+@router.get("/reports/{id}/download", dependencies=[READ], response_class=StreamingResponse, responses={
     200: {"content": {"application/json": {}, "text/csv": {}, "application/pdf": {},
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
           "description": "The report's file"},
     **ONE, **error_responses(409)})
-async def download_report(id: uuid.UUID, report: ReportStub) -> Response:
+async def download_report(id: uuid.UUID, report: ReportStub) -> StreamingResponse:
     """The file of a READY report; 409 while it is PENDING or when it FAILED."""
-    answer = await report.DownloadReport(report_pb2.DownloadReportRequest(id=str(id)))
-    return Response(answer.content, media_type=answer.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{answer.filename}"'})
+    return await download(report.DownloadReport(report_pb2.DownloadReportRequest(id=str(id)), timeout=FILE_TIMEOUT),
+                          "content")
 
 
 @router.post("/report-schedules", status_code=HTTPStatus.CREATED, dependencies=[CREATE])

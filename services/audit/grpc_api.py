@@ -2,7 +2,7 @@
 
 from depot.audit.v1 import audit_pb2, audit_pb2_grpc
 
-from libs.grpc_server import ServiceBinding
+from libs.grpc_server import ServiceBinding, chunked
 from libs.paging import page_info
 from libs.timestamps import from_timestamp
 from services.audit.messages import log_message, outcome_of
@@ -15,7 +15,6 @@ ACCESS = {
 }
 FORMAT_NAMES = {audit_pb2.EXPORT_FORMAT_CSV: "CSV", audit_pb2.EXPORT_FORMAT_XLSX: "XLSX",
                 audit_pb2.EXPORT_FORMAT_JSON: "JSON"}
-CHUNK = 256 * 1024  # bytes per message of an export: far below gRPC's 4 MB limit
 
 
 def _filter(message: audit_pb2.AuditFilter) -> LogFilter:
@@ -44,8 +43,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         export = await self._service.export(_filter(request.filter), FORMAT_NAMES.get(request.format, "CSV"))
         first = True
         async for piece in export.chunks:
-            for start in range(0, len(piece), CHUNK):
-                chunk = piece[start:start + CHUNK]
+            for chunk in chunked(piece):
                 yield audit_pb2.ExportAuditLogsResponse(
                     content_type=export.content_type if first else "", filename=export.filename if first else "",
                     chunk=chunk)

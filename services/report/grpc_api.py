@@ -3,7 +3,7 @@
 from depot.report.v1 import report_pb2, report_pb2_grpc
 
 from libs.context import current_principal
-from libs.grpc_server import ServiceBinding
+from libs.grpc_server import ServiceBinding, chunked
 from libs.ids import parse_id
 from libs.paging import page_info
 from libs.timestamps import from_timestamp
@@ -52,8 +52,10 @@ class ReportServicer(report_pb2_grpc.ReportServiceServicer):
 
     async def DownloadReport(self, request, context):
         report = await self._service.download(request.id)
-        return report_pb2.DownloadReportResponse(content_type=report.content_type, filename=report.filename,
-                                                 content=report.content)
+        for index, chunk in enumerate(chunked(report.content)):
+            named = index == 0
+            yield report_pb2.DownloadReportResponse(content_type=report.content_type if named else "",
+                                                    filename=report.filename if named else "", content=chunk)
 
     async def CreateReportSchedule(self, request, context):
         schedule = await self._service.create_schedule(current_principal(), ScheduleRequest(

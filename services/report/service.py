@@ -34,9 +34,10 @@ log = structlog.get_logger("report")
 
 SOURCE = "report"
 DEFAULT_PAGE_SIZE = 20
-# A file must fit in one gRPC answer (the gateway's channel takes up to 4 MB).
-MAX_FILE_BYTES = 3_500_000
-TOO_LARGE = "The report is larger than 3.5 MB; ask for a shorter period"
+# Files are kept in the database and sent whole through the services' stream pipeline: a bound keeps
+# that affordable.
+MAX_FILE_BYTES = 50_000_000
+TOO_LARGE = "The report is larger than 50 MB; ask for a shorter period"
 GENERATION_FAILED = "Report generation failed; the report service's log has the cause"
 
 

@@ -183,8 +183,14 @@ class ReportApp(Rows):
                         period: Period | None = None) -> tuple[report_pb2.Report, report_pb2.DownloadReportResponse]:
         report = await self.finished((await self.create(kind, fmt, period)).id)
         assert report.status == report_pb2.REPORT_STATUS_READY, report.error
-        file = await self.stub.DownloadReport(report_pb2.DownloadReportRequest(id=report.id), metadata=self.manager)
-        return report, file
+        return report, await self.download(report.id)
+
+    async def download(self, report_id: str) -> report_pb2.DownloadReportResponse:
+        """The streamed file as one message: the first message's name and type, every message's bytes."""
+        request = report_pb2.DownloadReportRequest(id=report_id)
+        pieces = [piece async for piece in self.stub.DownloadReport(request, metadata=self.manager)]
+        return report_pb2.DownloadReportResponse(content_type=pieces[0].content_type, filename=pieces[0].filename,
+                                                 content=b"".join(piece.content for piece in pieces))
 
     async def files(self, kind: str, period: Period | None = None) -> Files:
         contents = {fmt: (await self.generated(kind, fmt, period))[1].content for fmt in ("JSON", "CSV", "XLSX", "PDF")}

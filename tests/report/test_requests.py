@@ -1,6 +1,7 @@
 """Asking for reports and schedules: validation naming the fields, permissions, what is not there or
 not ready, lists; schedules make their reports when due and move on."""
 
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -78,15 +79,28 @@ async def test_a_report_is_pending_then_ready_with_its_default_period(reports: R
 
 async def test_unknown_and_unfinished_reports_cannot_be_downloaded(reports: ReportApp) -> None:
     async with fails(grpc.StatusCode.NOT_FOUND):
-        await reports.stub.DownloadReport(report_pb2.DownloadReportRequest(id=str(uuid.uuid4())),
-                                          metadata=reports.manager)
+        await reports.download(str(uuid.uuid4()))
     failed_id = str(uuid.uuid4())
     await reports.execute(
         "INSERT INTO reports (id, type, format, status, since, until, requested_by, error, created_at) "
         "VALUES (:id, 'SALES', 'PDF', 'FAILED', now() - interval '1 day', now(), 'u', 'boom', now())", id=failed_id)
     async with fails(grpc.StatusCode.FAILED_PRECONDITION, "Report is FAILED, not READY"):
-        await reports.stub.DownloadReport(report_pb2.DownloadReportRequest(id=failed_id), metadata=reports.manager)
+        await reports.download(failed_id)
     assert (await reports.get(failed_id)).error == "boom"
+
+
+async def test_a_file_larger_than_a_message_comes_whole_in_chunks(reports: ReportApp) -> None:
+    report_id, content = str(uuid.uuid4()), os.urandom(600 * 1024)  # more than two 256 kB messages
+    await reports.execute(
+        "INSERT INTO reports (id, type, format, status, since, until, requested_by, error, created_at, filename, "
+        "content_type, size_bytes, content) VALUES (:id, 'STOCK', 'CSV', 'READY', now() - interval '1 day', now(), "
+        "'u', '', now(), 'stock.csv', 'text/csv', :size, :content)", id=report_id, size=len(content), content=content)
+
+    request = report_pb2.DownloadReportRequest(id=report_id)
+    pieces = [piece async for piece in reports.stub.DownloadReport(request, metadata=reports.manager)]
+
+    assert len(pieces) == 3 and (pieces[0].filename, pieces[0].content_type) == ("stock.csv", "text/csv")
+    assert b"".join(piece.content for piece in pieces) == content
 
 
 async def test_reports_are_listed_newest_first_with_filters_and_pages(reports: ReportApp) -> None:

@@ -60,6 +60,9 @@ class AuditPublisher:
         except BufferError:
             RECORDS.labels("dropped").inc()
             log.warning("audit.queue_full", path=scope["path"])
+        except Exception:  # the answer is sent already: a record that cannot be made is counted, not raised
+            RECORDS.labels("dropped").inc()
+            log.exception("audit.record_failed", path=scope["path"])
         self._producer.poll(0)  # serves the delivery reports that are in: cheap, and keeps the queue moving
 
     def _produce(self, scope: Scope, route: str, status: int, duration_ms: int, request_id: str) -> None:

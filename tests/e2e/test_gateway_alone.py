@@ -1,6 +1,6 @@
 """The gateway on its own, in this process over real HTTP, in front of a stand-in user service (the
-shared gRPC server with a fake servicer) and a Redis that is down: what the fleet cannot easily show.
-No fleet is started for these tests."""
+shared gRPC server with a fake servicer), a Redis and a broker that are down: what the fleet cannot
+easily show. No fleet is started for these tests."""
 
 import asyncio
 import uuid
@@ -80,8 +80,10 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def settings(keys: Path, user_port: int) -> GatewaySettings:
     nothing_there = free_ports(1)[0]
+    # The broker is down too: the records of changes (gateway.audit) are dropped, never waited for.
     return GatewaySettings(user_addr=f"127.0.0.1:{user_port}", redis_url=f"redis://127.0.0.1:{nothing_there}/0",
-                           jwt_public_key_file=keys / "public.pem", grpc_timeout_seconds=2, log_json=False)
+                           kafka_bootstrap=f"127.0.0.1:{nothing_there}", jwt_public_key_file=keys / "public.pem",
+                           grpc_timeout_seconds=2, log_json=False)
 
 
 @pytest.fixture(scope="module")

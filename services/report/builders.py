@@ -54,19 +54,20 @@ def stock_status(level: StockLevel) -> str:
 
 
 async def stock(session: AsyncSession, since: datetime, until: datetime, now: datetime) -> Document:
-    levels = await repository.stock_levels(session)
-    rows = [(s.product_id, s.sku, s.quantity, s.reserved, s.available, s.reorder_level, stock_status(s), s.location,
-             s.updated_at) for s in levels]
-    columns = ("productId", "sku", "quantity", "reserved", "available", "reorderLevel", "status", "location",
+    found = await repository.stock_levels(session)
+    levels = [level for level, _ in found]
+    rows = [(s.product_id, s.sku, name, s.quantity, s.reserved, s.available, s.reorder_level, stock_status(s),
+             s.location, s.updated_at) for s, name in found]
+    columns = ("productId", "sku", "name", "quantity", "reserved", "available", "reorderLevel", "status", "location",
                "updatedAt")
-    attention = [row for row in rows if row[6] != "IN_STOCK"]
+    attention = [row for row in rows if row[7] != "IN_STOCK"]
     return Document(
         type=ReportType.STOCK, title="Stock report", since=None, until=now, generated_at=now,
         summary={
             "products": len(rows), "units": sum(s.quantity for s in levels),
             "available": sum(s.available for s in levels),
-            "lowStock": sum(1 for row in rows if row[6] == "LOW_STOCK"),
-            "outOfStock": sum(1 for row in rows if row[6] == "OUT_OF_STOCK"),
+            "lowStock": sum(1 for row in rows if row[7] == "LOW_STOCK"),
+            "outOfStock": sum(1 for row in rows if row[7] == "OUT_OF_STOCK"),
         },
         tables=[Table("needsRestock", "Low and out of stock", columns, attention),
                 Table("stock", "Stock per product", columns, rows)],

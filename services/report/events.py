@@ -2,7 +2,7 @@
 model. They run in the consumer's transaction, which also records the event id, so a redelivery is a
 no-op; the upserts only move a row to a newer state, so a late or replayed event is harmless too."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from depot.audit.v1 import audit_pb2
@@ -11,6 +11,7 @@ from depot.inventory.v1 import events_pb2 as inventory_events
 from depot.inventory.v1 import inventory_pb2
 from depot.order.v1 import events_pb2 as order_events
 from depot.order.v1 import order_pb2
+from depot.product.v1 import events_pb2 as product_events
 from depot.shipping.v1 import events_pb2 as shipping_events
 from depot.shipping.v1 import shipping_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from libs.ids import parse_id
 from libs.timestamps import from_timestamp
 from services.report.service import ReportService
 
-TOPICS = (topics.ORDER, topics.INVENTORY, topics.SHIPPING, topics.AUDIT_REQUESTS)
+TOPICS = (topics.PRODUCT, topics.ORDER, topics.INVENTORY, topics.SHIPPING, topics.AUDIT_REQUESTS)
 ORDER_EVENTS = {
     "order.created": order_events.OrderCreated, "order.paid": order_events.OrderPaid,
     "order.cancelled": order_events.OrderCancelled, "order.expired": order_events.OrderExpired,
@@ -59,6 +60,12 @@ def order_rows(order: order_pb2.Order) -> tuple[dict, list[dict]]:
               "name": item.name[:300], "quantity": item.quantity, "unit_price": _money(item.unit_price),
               "line_total": _money(item.line_total)} for line, item in enumerate(order.items, start=1)]
     return row, items
+
+
+def product_name_row(product_id: str, name: str, updated_at: datetime | None) -> dict:
+    if not product_id or updated_at is None:
+        raise ValueError("a product event without a product id or a time")
+    return {"product_id": product_id[:64], "name": name[:300], "updated_at": updated_at}
 
 
 def stock_row(stock: inventory_pb2.Stock) -> dict:
@@ -114,6 +121,16 @@ def handlers(service: ReportService) -> dict[str, Handler]:
         order, items = order_rows(event.parse(ORDER_EVENTS[event.type]).order)
         await service.record_order(order, items, session=session)
 
+    async def on_product_created(session: AsyncSession, event: Event) -> None:
+        created = event.parse(product_events.ProductCreated)
+        row = product_name_row(created.product_id, created.name, from_timestamp(created, "occurred_at"))
+        await service.record_product_name(row, session=session)
+
+    async def on_product_updated(session: AsyncSession, event: Event) -> None:
+        product = event.parse(product_events.ProductUpdated).product
+        row = product_name_row(product.id, product.name, from_timestamp(product, "updated_at"))
+        await service.record_product_name(row, session=session)
+
     async def on_stock(session: AsyncSession, event: Event) -> None:
         await service.record_stock(stock_row(event.parse(inventory_events.InventoryUpdated).stock), session=session)
 
@@ -126,6 +143,7 @@ def handlers(service: ReportService) -> dict[str, Handler]:
         await service.record_request(request_row(event, record), session=session)
 
     return {
+        "product.created": on_product_created, "product.updated": on_product_updated,
         **dict.fromkeys(ORDER_EVENTS, on_order), "inventory.updated": on_stock,
         **dict.fromkeys(SHIPMENT_EVENTS, on_shipment), "audit.request": on_request,
     }

@@ -124,6 +124,17 @@ class StockLevel(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ProductName(Base):
+    """A product's name as its latest product.created or product.updated said: stock events carry only
+    the sku."""
+
+    __tablename__ = "product_names"
+
+    product_id: Mapped[str] = mapped_column(String(EXTERNAL_ID_MAX), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ShipmentRecord(Base):
     """A shipment as its latest shipment.* event described it."""
 

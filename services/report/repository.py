@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from libs.paging import select_page
-from services.report.models import Report as ReportRow
 from services.report.models import (
+    ProductName,
     ReportSchedule,
     ReportStatus,
     ReportType,
@@ -23,6 +23,7 @@ from services.report.models import (
     ShipmentRecord,
     StockLevel,
 )
+from services.report.models import Report as ReportRow
 
 REVENUE_STATUSES = ("PAID", "SHIPPED", "DELIVERED")  # DESIGN.md §7
 
@@ -57,6 +58,10 @@ async def save_order(session: AsyncSession, order: dict, items: list[dict]) -> N
 
 async def save_stock(session: AsyncSession, stock: dict) -> None:
     await _upsert_newer(session, StockLevel.__table__, "product_id", stock)
+
+
+async def save_product_name(session: AsyncSession, product: dict) -> None:
+    await _upsert_newer(session, ProductName.__table__, "product_id", product)
 
 
 async def save_shipment(session: AsyncSession, shipment: dict) -> None:
@@ -109,9 +114,12 @@ async def currencies(session: AsyncSession, since: datetime, until: datetime) ->
     return list(await session.scalars(statement))
 
 
-async def stock_levels(session: AsyncSession) -> list[StockLevel]:
-    statement = select(StockLevel).where(StockLevel.active).order_by(StockLevel.sku, StockLevel.product_id)
-    return list(await session.scalars(statement))
+async def stock_levels(session: AsyncSession) -> list[Row]:
+    """(StockLevel, name) of every active product; the name is "" until a product event has said it."""
+    name = func.coalesce(ProductName.name, "").label("name")
+    statement = (select(StockLevel, name).outerjoin(ProductName, ProductName.product_id == StockLevel.product_id)
+                 .where(StockLevel.active).order_by(StockLevel.sku, StockLevel.product_id))
+    return list(await session.execute(statement))
 
 
 async def shipments_by_carrier_status(session: AsyncSession, since: datetime, until: datetime) -> list[Row]:

@@ -60,6 +60,9 @@ class ReportService:
     async def record_stock(self, stock: dict, *, session: AsyncSession) -> None:
         await repository.save_stock(session, stock)
 
+    async def record_product_name(self, product: dict, *, session: AsyncSession) -> None:
+        await repository.save_product_name(session, product)
+
     async def record_shipment(self, shipment: dict, *, session: AsyncSession) -> None:
         await repository.save_shipment(session, shipment)
 

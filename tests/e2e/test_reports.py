@@ -54,6 +54,14 @@ def test_a_paid_order_shows_in_the_sales_report_and_its_files_download(
     report, body = poll_until(sales_with_the_order, EVENT_TIMEOUT, interval=0.5, message="the order in the report")
     mine = {row["productId"]: row for row in body["tables"]["topProducts"]}[product["id"]]
     assert (mine["quantity"], mine["revenue"]) == (2, "199.98")
+
+    def stock_of_the_product() -> dict | None:  # the name comes from product.created, the levels from the inventory
+        _, download = report_of(api, admin_headers, type="STOCK", format="JSON")
+        rows = {row["productId"]: row for row in download.json()["tables"]["stock"]}
+        return rows.get(product["id"]) if rows.get(product["id"], {}).get("quantity") == 48 else None
+
+    stock = poll_until(stock_of_the_product, EVENT_TIMEOUT, interval=0.5, message="the product in the stock report")
+    assert (stock["sku"], stock["name"], stock["available"]) == (product["sku"], "Order Widget", 48)
     assert body["summary"]["ordersPaid"] >= 1 and float(body["summary"]["revenue"]) >= 199.98
     assert (report["type"], report["format"], report["filename"].endswith(".json")) == ("SALES", "JSON", True)
     assert abs(datetime.fromisoformat(report["from"]) - since) < timedelta(milliseconds=1)

@@ -5,8 +5,11 @@ import uuid
 from datetime import timedelta
 
 from depot.audit.v1 import audit_pb2
+from depot.product.v1 import events_pb2 as product_events
+from depot.product.v1 import product_pb2
 
-from tests.report.conftest import ReportApp, shipment, stock
+from libs.events import topics
+from tests.report.conftest import ReportApp, shipment, stock, ts
 
 
 async def test_stock_shows_each_products_latest_level_and_what_needs_restocking(reports: ReportApp) -> None:
@@ -20,6 +23,14 @@ async def test_stock_shows_each_products_latest_level_and_what_needs_restocking(
         await reports.stock_event(stock(out, f"{sku}-C", 3, reserved=3, at=period.at(1))),
         await reports.stock_event(stock(gone, f"{sku}-D", 50, at=period.at(1), active=False)),  # product deleted
     ]
+    events += [
+        await reports.publish(topics.PRODUCT, plenty, "product.created", product_events.ProductCreated(
+            product_id=plenty, sku=f"{sku}-A", name="Espresso Machine", occurred_at=ts(period.at(1)))),
+        await reports.publish(topics.PRODUCT, plenty, "product.updated", product_events.ProductUpdated(
+            product=product_pb2.Product(id=plenty, name="Espresso Machine Pro", updated_at=ts(period.at(3))))),
+        await reports.publish(topics.PRODUCT, plenty, "product.updated", product_events.ProductUpdated(  # late
+            product=product_pb2.Product(id=plenty, name="Old Name", updated_at=ts(period.at(2))))),
+    ]
     await reports.consumed(*events)
 
     files = await reports.files("STOCK")
@@ -31,6 +42,7 @@ async def test_stock_shows_each_products_latest_level_and_what_needs_restocking(
     assert plenty not in {row["productId"] for row in files.json["tables"]["needsRestock"]}
     assert files.json["summary"]["lowStock"] >= 1 and files.json["summary"]["outOfStock"] >= 1
     assert files.json["since"] == ""  # a snapshot, not a period
+    assert {p: r["name"] for p, r in mine.items()} == {plenty: "Espresso Machine Pro", low: "", out: ""}
     assert {row["productId"]: row["status"] for row in files.csv["stock"] if row["sku"].startswith(sku)} == {
         plenty: "IN_STOCK", low: "LOW_STOCK", out: "OUT_OF_STOCK"}
     assert {row["productId"]: row["available"] for row in files.xlsx["stock"] if row["sku"].startswith(sku)} == {

@@ -20,6 +20,7 @@ from opentelemetry.propagate import inject
 from prometheus_client import Counter
 from starlette.types import Scope
 
+from libs.audit import outcome_of_status
 from libs.auth import Principal, TokenVerifier, bearer_token
 from libs.errors import Unauthenticated
 from libs.events import topics
@@ -34,12 +35,6 @@ EVENT_TYPE = "audit.request"
 SOURCE = "gateway"
 PATH_IDS = ("id", "productId", "trackingNumber", "carrier")  # the path parameters that name a resource
 RECORDS = Counter("depot_audit_records_total", "Audit records of requests, by what became of them", ["outcome"])
-
-
-def outcome_of(status: int) -> int:
-    if status in (401, 403):
-        return audit_pb2.OUTCOME_DENIED
-    return audit_pb2.OUTCOME_SUCCESS if status < 400 else audit_pb2.OUTCOME_FAILURE
 
 
 class AuditPublisher:
@@ -75,7 +70,7 @@ class AuditPublisher:
             actor_roles=sorted(principal.roles) if principal else [], action=f"{scope['method']} {route}",
             method=scope["method"], path=scope["path"], resource_type=(scope["path"].split("/") + [""] * 3)[2],
             resource_id=str(next((path_params[name] for name in PATH_IDS if name in path_params), "")),
-            status_code=status, outcome=outcome_of(status), request_id=request_id,
+            status_code=status, outcome=outcome_of_status(status), request_id=request_id,
             trace_id=format(span.trace_id, "032x") if span.is_valid else "",
             client_ip=(scope.get("client") or ("",))[0], user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
             duration_ms=duration_ms,

@@ -18,7 +18,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 
 from gateway.ratelimit import FixedWindowLimiter
-from gateway.schemas.common import label
 from gateway.schemas.products import RenderedProduct
 from gateway.settings import GatewaySettings
 from libs.auth import Principal, TokenVerifier, bearer_token
@@ -27,7 +26,7 @@ from libs.context import authorization_var, principal_var
 from libs.errors import FieldViolation, InvalidArgument
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX
-from libs.validation import NUL, NUL_PROBLEM, printable
+from libs.validation import NUL, NUL_PROBLEM, label, printable
 
 # Declares the bearer scheme in the OpenAPI document (the lock in /docs); the header itself is read
 # by `current_principal`, so that a malformed one gets the contract's message rather than FastAPI's.

@@ -19,10 +19,11 @@ from grpc_status import rpc_status
 from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
 
-from gateway.schemas.common import RULE_ERROR, label
+from gateway.schemas.common import RULE_ERROR
 from libs.context import request_id_var
 from libs.errors import DomainError, FieldViolation, http_status_for, reason_of, violations_of
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
+from libs.validation import label
 
 log = structlog.get_logger("gateway.errors")
 

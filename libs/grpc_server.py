@@ -26,7 +26,7 @@ from prometheus_client import Counter, Histogram
 from libs.auth import Principal, TokenVerifier, bearer_token
 from libs.context import authorization_var, deadline_var, principal_var, request_id_var
 from libs.errors import DomainError, FieldViolation, InvalidArgument, Unauthenticated, to_rpc_status
-from libs.validation import NUL, NUL_PROBLEM, printable
+from libs.validation import NUL, NUL_PROBLEM, label, printable
 
 log = structlog.get_logger("grpc")
 
@@ -197,8 +197,7 @@ def _nul_fields(message: Message, prefix: str = "") -> Iterator[str]:
 
 def _label(path: str) -> str:
     """`product.variants[0].sku` → "Sku", as the services word their own messages."""
-    leaf = path.rpartition(".")[2].partition("[")[0]
-    return leaf.replace("_", " ").capitalize()
+    return label(path.rpartition(".")[2].partition("[")[0])
 
 
 def _optional_principal(verifier: TokenVerifier, authorization: str | None) -> Principal | None:

@@ -29,6 +29,12 @@ def printable(text: str) -> str:
     return text.replace(NUL, "\\u0000").encode(errors="backslashreplace").decode()
 
 
+def label(name: str) -> str:
+    """`firstName` or `first_name` → "First name", for messages like "First name should not be empty"."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
+    return " ".join(words).capitalize() if words else "Value"
+
+
 def normalize_email(raw: str) -> str | None:
     """The stored form of an email (lower-case), or None when its syntax is invalid. No DNS lookup."""
     try:

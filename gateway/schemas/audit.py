@@ -2,12 +2,13 @@
 cursor beside its page."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from depot.audit.v1 import audit_pb2
 
 from gateway.schemas.common import ApiModel
+from libs.timestamps import from_timestamp
 
 Outcome = Literal["SUCCESS", "DENIED", "FAILURE"]
 ExportFormat = Literal["csv", "xlsx", "json"]
@@ -40,7 +41,7 @@ class AuditLogPublic(ApiModel):
     @classmethod
     def from_proto(cls, log: audit_pb2.AuditLog) -> "AuditLogPublic":
         return cls(
-            id=log.id, occurred_at=log.occurred_at.ToDatetime(tzinfo=UTC), actor_id=log.actor_id,
+            id=log.id, occurred_at=from_timestamp(log, "occurred_at"), actor_id=log.actor_id,
             actor_roles=list(log.actor_roles), action=log.action, method=log.method, path=log.path,
             resource_type=log.resource_type, resource_id=log.resource_id, status_code=log.status_code,
             outcome=audit_pb2.Outcome.Name(log.outcome).removeprefix("OUTCOME_"), request_id=log.request_id,

@@ -16,6 +16,7 @@ from libs import validation
 from libs.errors import InvalidArgument
 from libs.paging import MAX_PAGE_SIZE
 from libs.timestamps import to_timestamp
+from libs.validation import label
 
 # The type of errors whose message is already the contract's text (see gateway.errors).
 RULE_ERROR = "depot_rule"
@@ -25,12 +26,6 @@ class ApiModel(BaseModel):
     """camelCase on the wire, snake_case in Python; an unknown field is a 400, not silently dropped."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-
-def label(name: str) -> str:
-    """`firstName` or `first_name` → "First name", for messages like "First name should not be empty"."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
-    return " ".join(words).capitalize() if words else "Value"
 
 
 def rule_error(message: str) -> PydanticCustomError:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from depot.audit.v1 import audit_pb2
 
+from libs.audit import outcome_of_status
 from libs.timestamps import from_timestamp, to_timestamp
 from services.audit.models import ACTION_MAX, PATH_MAX, RESOURCE_ID_MAX, USER_AGENT_MAX, Outcome
 
@@ -44,12 +45,7 @@ def record_values(event_id: uuid.UUID, record: audit_pb2.AuditLog, received_at: 
         "occurred_at": from_timestamp(record, "occurred_at") or received_at,
         "actor_roles": [role[:32] for role in record.actor_roles][:20],
         "status_code": record.status_code,
-        "outcome": outcome_of(record.outcome) or _outcome_of_status(record.status_code),
+        "outcome": outcome_of(record.outcome) or outcome_of(outcome_of_status(record.status_code)),
         "duration_ms": min(max(record.duration_ms, 0), INT32_MAX),
     }
 
-
-def _outcome_of_status(status: int) -> Outcome:
-    if status in (401, 403):
-        return Outcome.DENIED
-    return Outcome.SUCCESS if 100 <= status < 400 else Outcome.FAILURE

@@ -16,6 +16,7 @@ from depot.shipping.v1 import events_pb2 as shipping_events
 from depot.shipping.v1 import shipping_pb2
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from libs.audit import outcome_of_status
 from libs.events import topics
 from libs.events.consumer import Handler
 from libs.events.envelope import Event
@@ -98,11 +99,7 @@ def shipment_row(shipment: shipping_pb2.Shipment) -> dict:
 
 
 def _outcome(record: audit_pb2.AuditLog) -> str:
-    if record.outcome != audit_pb2.OUTCOME_UNSPECIFIED:
-        return _name(audit_pb2.Outcome, record.outcome, "OUTCOME_")
-    if record.status_code in (401, 403):
-        return "DENIED"
-    return "SUCCESS" if 0 < record.status_code < 400 else "FAILURE"
+    return _name(audit_pb2.Outcome, record.outcome or outcome_of_status(record.status_code), "OUTCOME_")
 
 
 def request_row(event: Event, record: audit_pb2.AuditLog) -> dict:

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from libs.spreadsheet import inert, xml_safe
 
 COLUMNS = (  # (row key, heading): the REST names
     ("id", "id"), ("occurred_at", "occurredAt"), ("actor_id", "actorId"), ("actor_roles", "actorRoles"),
@@ -21,7 +22,6 @@ COLUMNS = (  # (row key, heading): the REST names
     ("request_id", "requestId"), ("trace_id", "traceId"), ("client_ip", "clientIp"), ("user_agent", "userAgent"),
     ("duration_ms", "durationMs"),
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def _cell(value) -> str | int:
     if isinstance(value, list):
         value = " ".join(value)
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return f"'{text}" if text.startswith(FORMULA_START) else text
+    return inert(text)
 
 
 def _cells(row: Mapping) -> list:
@@ -77,7 +77,7 @@ async def render(format_name: str, batches: AsyncIterator[list[Mapping]]) -> Asy
 
 
 def _xlsx_cells(row: Mapping) -> list:
-    return [ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell) if isinstance(cell, str) else cell for cell in _cells(row)]
+    return [xml_safe(cell) if isinstance(cell, str) else cell for cell in _cells(row)]
 
 
 def _csv_lines(rows: list[list]) -> str:

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
@@ -18,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
+from libs.spreadsheet import inert, xml_safe
 from services.report.document import Document, Table, Value
 from services.report.models import ReportFormat
 
@@ -75,7 +75,8 @@ def to_csv(document: Document) -> bytes:
     for table in _sections(document):
         writer.writerow([table.name])
         writer.writerow(table.columns)
-        writer.writerows([_text(value) for value in row] for row in table.rows)
+        writer.writerows([inert(value) if isinstance(value, str) else _text(value) for value in row]
+                         for row in table.rows)
         writer.writerow([])
     return out.getvalue().encode()
 
@@ -83,8 +84,8 @@ def to_csv(document: Document) -> bytes:
 def _cell(value: Value):
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)  # Excel has no time zones: the values are UTC
-    if isinstance(value, str):  # a product name is the client's text: XML 1.0 has no form for most controls
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    if isinstance(value, str):  # a product name or a path is the client's text
+        return xml_safe(inert(value))
     return value
 
 

@@ -47,8 +47,7 @@ CATEGORIES = 50
 
 # psycopg parameters: n (product count), categories, adjectives, materials, nouns. Names combine three
 # word lists at random, so that each noun matches ~1/30 of the catalog, like a real search term. Rows
-# are written as the service writes them: one INSERT each, category_ids included (filling it by an UPDATE
-# afterwards left the table twice its size, every page half empty, and searches visiting twice the pages).
+# are written as the service writes them: one INSERT each, category_ids included.
 SEED_SQL = [
     """INSERT INTO categories (id, name, slug, sort_order)
        SELECT gen_random_uuid(), 'Bench category ' || i, 'bench-category-' || i, i

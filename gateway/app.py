@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from gateway.audit import AuditPublisher
 from gateway.backends import open_channels
-from gateway.deps import reject_unstorable_text
+from gateway.deps import reject_bad_text
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware
 from gateway.ratelimit import FixedWindowLimiter
@@ -90,7 +90,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)  # also the server span of the trace
     # Every operation declares the statuses it can answer (its router's and its own), so that the document
     # is a contract a client and tests/e2e/test_fuzz_contract.py can hold the gateway to.
-    api = APIRouter(prefix="/api", dependencies=[Depends(reject_unstorable_text)])
+    api = APIRouter(prefix="/api", dependencies=[Depends(reject_bad_text)])
     # FastAPI tries routers in this order, ~13 µs for each that does not match: the busiest come first.
     for router in (products.router, orders.router, inventory.router, shipping.router, categories.router,
                    auth.router, users.router, roles.router, audit.router, reports.router, health.router):

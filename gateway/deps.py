@@ -1,7 +1,8 @@
 """Dependency aliases for the routers: the resources made by the app's lifespan, the token guard, the
-Idempotency-Key header, and the refusal of text that could not be stored (NUL, unpaired surrogates)."""
+Idempotency-Key header, and the refusal of text that is not text (control characters, unpaired surrogates)."""
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -26,7 +27,7 @@ from libs.context import authorization_var, principal_var
 from libs.errors import FieldViolation, InvalidArgument
 from libs.idempotency import FIELD as IDEMPOTENCY_FIELD
 from libs.idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX
-from libs.validation import NUL, NUL_PROBLEM, label, printable
+from libs.validation import CONTROL, CONTROL_PROBLEM, label, printable
 
 # Declares the bearer scheme in the OpenAPI document (the lock in /docs); the header itself is read
 # by `current_principal`, so that a malformed one gets the contract's message rather than FastAPI's.
@@ -87,12 +88,18 @@ def RequirePermission(permission: str) -> Any:
 
 
 
+# What a JSON body must hold to have a string with a `_text_problem`: a raw C0 control character is invalid
+# JSON, so only an escape brings one in (\u0000, \b, \f), while DEL and the C1 ones (UTF-8 C2 80–9F) may
+# come raw. Bodies without any (nearly all) are not parsed a second time.
+MAYBE_BAD_TEXT = re.compile(rb"\\[ubf]|\x7f|\xc2[\x80-\x9f]")
+
+
 def _text_problem(value: str) -> str | None:
-    """What makes a string unfit to pass on: PostgreSQL text cannot store U+0000, and an unpaired
-    surrogate (JSON can spell one, "\\ud800") has no UTF-8 form, so neither a proto message nor a
-    database could take it."""
-    if NUL in value:
-        return NUL_PROBLEM
+    """What makes a string unfit to pass on: a control character (libs.validation.CONTROL), and an
+    unpaired surrogate (JSON can spell one, "\\ud800"), which has no UTF-8 form, so neither a proto
+    message nor a database could take it."""
+    if CONTROL.search(value):
+        return CONTROL_PROBLEM
     try:
         value.encode()
     except UnicodeEncodeError:
@@ -100,9 +107,9 @@ def _text_problem(value: str) -> str | None:
     return None
 
 
-async def reject_unstorable_text(request: Request) -> None:
-    """A 400 naming every path parameter, query parameter or JSON body field (or key) whose text could not
-    be stored (see `_text_problem`), before any service sees it and fails with a 500."""
+async def reject_bad_text(request: Request) -> None:
+    """A 400 naming every path parameter, query parameter or JSON body field (or key) whose text has a
+    `_text_problem`, before any service sees it (U+0000 would fail its database with a 500)."""
     found: list[tuple[str, str]] = []
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if problem := _text_problem(name) or _text_problem(value):
@@ -111,7 +118,7 @@ async def reject_unstorable_text(request: Request) -> None:
     # is not made to wait for an empty message.
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     body = await request.body() if has_body else b""
-    if b"\\u" in body:  # a raw NUL or lone surrogate is invalid JSON: only an escape can bring one in
+    if MAYBE_BAD_TEXT.search(body):
         try:
             found += _bad_strings(json.loads(body))
         except ValueError:

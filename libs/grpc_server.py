@@ -2,8 +2,8 @@
 
 Interceptors, outermost first: tracing (OpenTelemetry), request context (request id, logs, metrics),
 errors (DomainError → status with details; anything else → INTERNAL with the request id), auth (verify the
-token again and check the method's access rule), and the refusal of strings holding NUL. Servicers
-therefore hold no try/except.
+token again and check the method's access rule), and the refusal of strings holding control characters.
+Servicers therefore hold no try/except.
 """
 
 import functools
@@ -26,7 +26,7 @@ from prometheus_client import Counter, Histogram
 from libs.auth import Principal, TokenVerifier, bearer_token
 from libs.context import authorization_var, deadline_var, principal_var, request_id_var
 from libs.errors import DomainError, FieldViolation, InvalidArgument, Unauthenticated, to_rpc_status
-from libs.validation import NUL, NUL_PROBLEM, label, printable
+from libs.validation import CONTROL, CONTROL_PROBLEM, label, printable
 
 log = structlog.get_logger("grpc")
 
@@ -167,32 +167,33 @@ def _auth(verifier: TokenVerifier, access: Mapping[str, Mapping[str, str]]) -> U
     return check
 
 
-async def _reject_nul_text(inner, request, context, *, service, method):
-    """INVALID_ARGUMENT naming every string field that holds U+0000, which no PostgreSQL text column
-    can store: callers that bypass the gateway (grpcurl, other services) get an answer, not an INTERNAL."""
-    if fields := list(_nul_fields(request)):
-        raise InvalidArgument.of(*(FieldViolation(field, f"{_label(field)} {NUL_PROBLEM}")
+async def _reject_control_text(inner, request, context, *, service, method):
+    """INVALID_ARGUMENT naming every string field that holds a control character (U+0000 above all, which
+    no PostgreSQL text column can store): callers that bypass the gateway (grpcurl, other services) get an
+    answer, not an INTERNAL."""
+    if fields := list(_control_fields(request)):
+        raise InvalidArgument.of(*(FieldViolation(field, f"{_label(field)} {CONTROL_PROBLEM}")
                                    for field in fields))
     return await inner(request, context)
 
 
-def _nul_fields(message: Message, prefix: str = "") -> Iterator[str]:
-    """Paths (`items[0].name`, `attributes[color]`) of the strings of `message` that contain NUL."""
+def _control_fields(message: Message, prefix: str = "") -> Iterator[str]:
+    """Paths (`items[0].name`, `attributes[color]`) of the strings of `message` that hold control characters."""
     for field, value in message.ListFields():
         path = prefix + field.name
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             for key, item in value.items():
-                if NUL in str(key) or (isinstance(item, str) and NUL in item):
+                if CONTROL.search(str(key)) or (isinstance(item, str) and CONTROL.search(item)):
                     yield f"{path}[{printable(str(key))}]"
                 elif isinstance(item, Message):
-                    yield from _nul_fields(item, f"{path}[{printable(str(key))}].")
+                    yield from _control_fields(item, f"{path}[{printable(str(key))}].")
         elif field.type == FieldDescriptor.TYPE_STRING:
-            if any(NUL in text for text in (value if field.is_repeated else [value])):
+            if any(CONTROL.search(text) for text in (value if field.is_repeated else [value])):
                 yield path
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
             items = enumerate(value) if field.is_repeated else [(None, value)]
             for index, item in items:
-                yield from _nul_fields(item, f"{path}[{index}]." if index is not None else f"{path}.")
+                yield from _control_fields(item, f"{path}[{index}]." if index is not None else f"{path}.")
 
 
 def _label(path: str) -> str:
@@ -219,7 +220,7 @@ async def start_server(
     server = grpc.aio.server(
         interceptors=[
             aio_server_interceptor(),
-            _UnaryPipeline(names, [_request_context, _map_errors, _auth(verifier, access), _reject_nul_text]),
+            _UnaryPipeline(names, [_request_context, _map_errors, _auth(verifier, access), _reject_control_text]),
         ],
         options=[("grpc.so_reuseport", 0)],
     )

@@ -17,16 +17,17 @@ USERNAME_MIN, USERNAME_MAX = 3, 50
 PASSWORD_MIN, PASSWORD_MAX = 8, 100
 NAME_MAX = 100
 USERNAME_CHARS = re.compile(r"[A-Za-z0-9_]+")
-# PostgreSQL text cannot store U+0000: the gateway refuses it in any JSON or parameter, the services in
-# any string of a request.
-NUL = "\x00"
-NUL_PROBLEM = "must not contain NUL characters"
+# Control characters are not text: PostgreSQL cannot store U+0000, and the others (escape sequences,
+# backspaces) rewrite terminals, logs and exported sheets. Tab and line breaks are text. The gateway
+# refuses the rest in any JSON or parameter, the services in any string of a request.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_PROBLEM = "must not contain control characters"
 
 
 def printable(text: str) -> str:
     """`text` as an error message can carry it when it is itself the bad input (a field name or map key
-    holding NUL or an unpaired surrogate)."""
-    return text.replace(NUL, "\\u0000").encode(errors="backslashreplace").decode()
+    holding a control character or an unpaired surrogate)."""
+    return CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text).encode(errors="backslashreplace").decode()
 
 
 def label(name: str) -> str:

@@ -54,12 +54,12 @@ def test_a_category_sort_order_past_int32_is_a_400(api: httpx.Client, admin_head
 
 
 @pytest.mark.parametrize(("path", "params", "message"), [
-    ("/products", {"search": "a\x00b"}, "Search must not contain NUL characters"),
-    ("/products", {"category": "a\x00b"}, "Category must not contain NUL characters"),
-    ("/users", {"search": "a\x00b"}, "Search must not contain NUL characters"),
-    ("/inventory", {"location": "a\x00b"}, "Location must not contain NUL characters"),
-    ("/orders", {"customerId": "a\x00b"}, "Customer id must not contain NUL characters"),
-    ("/shipments", {"customerId": "a\x00b"}, "Customer id must not contain NUL characters"),
+    ("/products", {"search": "a\x00b"}, "Search must not contain control characters"),
+    ("/products", {"category": "a\x00b"}, "Category must not contain control characters"),
+    ("/users", {"search": "a\x00b"}, "Search must not contain control characters"),
+    ("/inventory", {"location": "a\x00b"}, "Location must not contain control characters"),
+    ("/orders", {"customerId": "a\x00b"}, "Customer id must not contain control characters"),
+    ("/shipments", {"customerId": "a\x00b"}, "Customer id must not contain control characters"),
 ])
 def test_a_nul_in_a_query_parameter_is_a_400(api: httpx.Client, admin_headers: dict, path: str, params: dict,
                                              message: str) -> None:
@@ -69,7 +69,7 @@ def test_a_nul_in_a_query_parameter_is_a_400(api: httpx.Client, admin_headers: d
 
 
 def test_a_nul_in_a_path_parameter_is_a_400(api: httpx.Client) -> None:
-    body = assert_error(api.get("/tracking/a%00b"), 400, ["Tracking number must not contain NUL characters"])
+    body = assert_error(api.get("/tracking/a%00b"), 400, ["Tracking number must not contain control characters"])
     assert body["details"][0]["field"] == "trackingNumber"
 
 
@@ -79,10 +79,33 @@ def test_nuls_in_a_body_are_named_by_their_json_path(api: httpx.Client, admin_he
 
     answer = api.post("/products", json=body, headers=admin_headers)
 
-    body = assert_error(answer, 400, ["Name must not contain NUL characters",
-                                      "Description must not contain NUL characters",
-                                      "Attributes must not contain NUL characters"])
+    body = assert_error(answer, 400, ["Name must not contain control characters",
+                                      "Description must not contain control characters",
+                                      "Attributes must not contain control characters"])
     assert [d["field"] for d in body["details"]] == ["name", "description", "variants.0.attributes"]
+
+
+@pytest.mark.parametrize("raw", [
+    '"Laptop\\u001b[31m"',  # an escape sequence: it recolours whoever reads the name in a terminal
+    '"Lap\\btop"',  # a backspace, JSON's own escape
+    '"Laptop\x7f"',  # DEL, which JSON lets in raw
+    '"Laptop\u0085"',  # a C1 control, raw in UTF-8 too
+])
+def test_a_control_character_in_a_name_is_a_400(api: httpx.Client, admin_headers: dict, raw: str) -> None:
+    body = f'{{"sku": "{unique("CTL").upper()}", "name": {raw}, "price": "1"}}'.encode()
+
+    answer = api.post("/products", content=body, headers={**JSON, **admin_headers})
+
+    assert assert_error(answer, 400, ["Name must not contain control characters"])["details"][0]["field"] == "name"
+
+
+def test_tabs_and_line_breaks_are_text(api: httpx.Client, admin_headers: dict) -> None:
+    body = {"sku": unique("TAB").upper(), "name": "Desk\tLamp", "description": "Line one\r\nLine two", "price": "1"}
+
+    answer = api.post("/products", json=body, headers=admin_headers)
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["description"] == "Line one\r\nLine two"
 
 
 def test_a_nul_in_a_registration_is_a_400(api: httpx.Client) -> None:
@@ -91,8 +114,8 @@ def test_a_nul_in_a_registration_is_a_400(api: httpx.Client) -> None:
 
     answer = api.post("/auth/register", json=body)
 
-    assert_error(answer, 400, ["Password must not contain NUL characters",
-                               "First name must not contain NUL characters"])
+    assert_error(answer, 400, ["Password must not contain control characters",
+                               "First name must not contain control characters"])
 
 
 @pytest.mark.parametrize(("path", "raw", "message"), [

@@ -11,8 +11,8 @@ from services.report.render import to_csv, to_xlsx
 
 
 def test_control_characters_in_text_are_replaced_in_xlsx() -> None:
-    # A product named "A\x1bB" (POST /api/products takes it) made every SALES report in XLSX that sold it
-    # FAILED: openpyxl raised IllegalCharacterError.
+    # A product named "A\x1bB" (POST /api/products took it; it is a 400 now, yet names stored before stay)
+    # made every SALES report in XLSX that sold it FAILED: openpyxl raised IllegalCharacterError.
     now = datetime(2026, 11, 26, tzinfo=UTC)
     table = Table("topProducts", "Top products", ("name", "quantity"), [("A\x1bB\x07", 1), ("tab\tand\nline", 2)])
     document = Document("SALES", "Sales", since=now, until=now, generated_at=now, tables=[table])

@@ -271,9 +271,14 @@ class ProductService:
         violations: list[FieldViolation] = []
         if not name.strip() or len(name) > 100:
             violations.append(FieldViolation("name", "Name must be 1 to 100 characters"))
-        slug = slug or slugify(name)
-        if not SLUG_PATTERN.match(slug) or len(slug) > 120:
+        derived = slug or slugify(name)
+        if name.strip() and not derived:
+            # A name of no Latin letter or digit ("日本", "😀") leaves nothing to derive the slug from, and the
+            # client, who sent no slug, would be told to fix one.
+            violations.append(FieldViolation("name", "Name must have a Latin letter or digit, or the category a slug"))
+        elif not SLUG_PATTERN.match(derived) or len(derived) > 120:
             violations.append(FieldViolation("slug", "Slug must be lower-case letters and digits joined by -"))
+        slug = derived
         parent = as_uuid(parent_id) if parent_id else None
         if parent_id and parent is None:
             violations.append(FieldViolation("parent_id", "Parent id must be a UUID"))

@@ -56,6 +56,17 @@ async def test_an_unknown_category_id_is_a_field_violation(app: ProductApp) -> N
     assert failure.violations == [FieldViolation("categories[0]", "Category not found")]
 
 
+async def test_a_category_name_with_nothing_to_slug_is_a_name_violation(app: ProductApp) -> None:
+    # "日本" makes an empty slug: the violation named `slug`, a field the caller had not sent.
+    async with fails(grpc.StatusCode.INVALID_ARGUMENT) as failure:
+        await app.stub.CreateCategory(product_pb2.CreateCategoryRequest(name="日本"), metadata=app.admin)
+    assert failure.violations == [
+        FieldViolation("name", "Name must have a Latin letter or digit, or the category a slug")]
+    category = (await app.stub.CreateCategory(product_pb2.CreateCategoryRequest(name="日本", slug=unique("japan")),
+                                              metadata=app.admin)).category
+    assert category.name == "日本"
+
+
 async def test_bad_input_is_named_field_by_field(app: ProductApp) -> None:
     async with fails(grpc.StatusCode.INVALID_ARGUMENT) as failure:
         await app.create(

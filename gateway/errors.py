@@ -165,6 +165,7 @@ _MESSAGES: dict[str, str] = {
     "datetime_parsing": "{label} must be an ISO 8601 date-time",
     "datetime_from_date_parsing": "{label} must be an ISO 8601 date-time",
     "datetime_type": "{label} must be an ISO 8601 date-time",
+    "datetime_out_of_range": "{label} must be between 0001-01-01 and 9999-12-31 in UTC",
     "greater_than_equal": "{label} must not be less than {ge}",
     "less_than_equal": "{label} must not be greater than {le}",
     "greater_than": "{label} must be greater than {gt}",

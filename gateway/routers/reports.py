@@ -40,7 +40,6 @@ EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo
 
 
 def _out_of_range(field: str, label: str, moment: datetime | None) -> FieldViolation | None:
-    """Also keeps a moment that has no UTC form (year 9999 west of Greenwich) from the proto conversion."""
     if moment is None or EARLIEST <= moment <= LATEST:
         return None
     return FieldViolation(field, f"{label} must be between {EARLIEST.year} and {LATEST.year}")

@@ -84,7 +84,18 @@ def _iso_8601(value: object) -> object:
     raise PydanticCustomError("datetime_parsing", "not an ISO 8601 date")
 
 
-Moment = Annotated[datetime, BeforeValidator(_iso_8601)]
+def _has_utc_form(moment: datetime) -> datetime:
+    """A moment at an end of the calendar with an offset (0001-01-01T00:00:00+01:00) falls outside it in
+    UTC, where a proto Timestamp counts: refused here rather than failing that conversion with a 500."""
+    if moment.tzinfo is not None:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise PydanticCustomError("datetime_out_of_range", "no UTC form") from None
+    return moment
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_has_utc_form)]
 
 
 class ErrorDetail(BaseModel):

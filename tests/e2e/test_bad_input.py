@@ -148,6 +148,31 @@ def test_a_number_is_not_a_date(api: httpx.Client, admin_headers: dict, value: s
     assert_error(answer, 400, ["Start date must be an ISO 8601 date-time"])
 
 
+@pytest.mark.parametrize(("path", "field", "value"), [
+    ("/orders", "startDate", "0001-01-01T00:00:00+23:59"),
+    ("/audit-logs", "endDate", "9999-12-31T23:59:59-23:59"),
+    ("/audit-logs/export", "startDate", "0001-01-01T00:00:00+01:00"),
+    ("/inventory/d9128d27-5b14-5862-ae1b-c5baf3e14e12/history", "endDate", "9999-12-31T23:59:59-00:01"),
+])
+def test_a_date_outside_the_calendar_in_utc_is_a_400(api: httpx.Client, admin_headers: dict, path: str,
+                                                     field: str, value: str) -> None:
+    # Valid ISO 8601, but its UTC form is in year 0 or 10000: the proto Timestamp conversion overflowed (a 500).
+    answer = api.get(path, params={field: value}, headers=admin_headers)
+
+    label = {"startDate": "Start date", "endDate": "End date"}[field]
+    body = assert_error(answer, 400, [f"{label} must be between 0001-01-01 and 9999-12-31 in UTC"])
+    assert body["details"][0]["field"] == field
+
+
+def test_a_shipment_status_dated_outside_the_calendar_in_utc_is_a_400(api: httpx.Client,
+                                                                       admin_headers: dict) -> None:
+    body = {"status": "PICKED_UP", "occurredAt": "0001-01-01T00:00:00+23:59"}
+
+    answer = api.post("/shipments/d9128d27-5b14-5862-ae1b-c5baf3e14e12/status", json=body, headers=admin_headers)
+
+    assert_error(answer, 400, ["Occurred at must be between 0001-01-01 and 9999-12-31 in UTC"])
+
+
 def test_a_wrong_method_lists_every_method_of_the_path(api: httpx.Client) -> None:
     # Starlette's Allow named only the methods of the first route of the path (GET), not POST's.
     answer = api.request("OPTIONS", "/products")

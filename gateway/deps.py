@@ -108,12 +108,16 @@ def _text_problem(value: str) -> str | None:
 
 
 async def reject_bad_text(request: Request) -> None:
-    """A 400 naming every path parameter, query parameter or JSON body field (or key) whose text has a
-    `_text_problem`, before any service sees it (U+0000 would fail its database with a 500)."""
+    """A 400 naming every path parameter, query parameter, JSON body field (or key) or Idempotency-Key
+    whose text has a `_text_problem`, before any service sees it (U+0000 would fail its database with a 500)."""
     found: list[tuple[str, str]] = []
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         if problem := _text_problem(name) or _text_problem(value):
             found.append((name, problem))
+    # The one header passed on as text. Its bytes are read as Latin-1, so UTF-8 in it may become C1 controls,
+    # which the services refused under their proto name (idempotencyKey), not the header's.
+    if problem := _text_problem(request.headers.get(IDEMPOTENCY_FIELD, "")):
+        found.append((IDEMPOTENCY_FIELD, problem))
     # FastAPI has read a body its route takes: this is its cached copy. A request without one (most reads)
     # is not made to wait for an empty message.
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers

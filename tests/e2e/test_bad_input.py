@@ -99,6 +99,17 @@ def test_a_control_character_in_a_name_is_a_400(api: httpx.Client, admin_headers
     assert assert_error(answer, 400, ["Name must not contain control characters"])["details"][0]["field"] == "name"
 
 
+@pytest.mark.parametrize("path", ["/orders", "/inventory/d9128d27-5b14-5862-ae1b-c5baf3e14e12/adjust"])
+def test_a_control_character_in_an_idempotency_key_names_the_header(api: httpx.Client, admin_headers: dict,
+                                                                    path: str) -> None:
+    # A UTF-8 key (ключ, whose bytes read as Latin-1 hold C1 controls) reached the service, which named its
+    # proto field, idempotencyKey, a field no REST client sends.
+    answer = api.post(path, json={}, headers={**admin_headers, "Idempotency-Key": "ключ".encode()})
+
+    body = assert_error(answer, 400, ["Idempotency-key must not contain control characters"])
+    assert body["details"][0]["field"] == "Idempotency-Key"
+
+
 def test_tabs_and_line_breaks_are_text(api: httpx.Client, admin_headers: dict) -> None:
     body = {"sku": unique("TAB").upper(), "name": "Desk\tLamp", "description": "Line one\r\nLine two", "price": "1"}
 

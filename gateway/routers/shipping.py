@@ -70,7 +70,8 @@ async def get_shipment(id: ShipmentId, shipping: ShippingStub) -> ShipmentDetail
              responses={**PROTECTED, **ONE, **error_responses(409)})
 async def update_shipment_status(id: ShipmentId, body: StatusUpdate, shipping: ShippingStub) -> ShipmentDetail:
     """LABEL_CREATED → PICKED_UP → IN_TRANSIT → OUT_FOR_DELIVERY → DELIVERED, with EXCEPTION and RETURNED
-    on the way; another step is a 409. DELIVERED sets actualDelivery and makes the order DELIVERED."""
+    on the way; another step is a 409. DELIVERED sets actualDelivery and makes the order DELIVERED. A
+    shipment is CANCELLED when its order is cancelled before pickup, and moves no further."""
     answer = await shipping.UpdateShipmentStatus(shipping_pb2.UpdateShipmentStatusRequest(
         id=str(id), status=status_value(body.status), location=body.location, note=body.note,
         occurred_at=to_timestamp(body.occurred_at)))

@@ -13,8 +13,10 @@ from pydantic import Field
 from gateway.schemas.common import ApiModel, Moment, NonEmpty
 from libs.timestamps import from_timestamp
 
-ShipmentStatus = Literal["LABEL_CREATED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "EXCEPTION",
-                         "RETURNED"]
+# What staff and carriers may move a shipment to; CANCELLED follows from the order's cancellation only.
+MovableStatus = Literal["LABEL_CREATED", "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED", "EXCEPTION",
+                        "RETURNED"]
+ShipmentStatus = MovableStatus | Literal["CANCELLED"]
 Carrier = Literal["DHL", "FEDEX", "UPS"]
 MAX_GRAMS = 70_000
 
@@ -184,7 +186,7 @@ class TrackingPublic(ApiModel):
 class StatusUpdate(ApiModel):
     """POST /shipments/{id}/status."""
 
-    status: ShipmentStatus
+    status: MovableStatus
     location: str = Field("", max_length=200)
     note: str = Field("", max_length=1000)
     occurred_at: Moment | None = Field(None, description="Now when absent; never in the future")

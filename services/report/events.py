@@ -32,7 +32,7 @@ ORDER_EVENTS = {
 }
 SHIPMENT_EVENTS = {
     "shipment.created": shipping_events.ShipmentCreated, "shipment.shipped": shipping_events.ShipmentShipped,
-    "shipment.delivered": shipping_events.ShipmentDelivered,
+    "shipment.delivered": shipping_events.ShipmentDelivered, "shipment.cancelled": shipping_events.ShipmentCancelled,
 }
 
 

@@ -1,6 +1,7 @@
-"""Handlers of the events the shipping service consumes: order.paid makes the order's shipment. It runs
-in the consumer's transaction, which also records the event id, so a redelivery is a no-op; the unique
-order_id makes a second order.paid for the same order (a replay) a no-op as well."""
+"""Handlers of the events the shipping service consumes: order.paid makes the order's shipment, and
+order.cancelled cancels it while no carrier has the parcel. They run in the consumer's transaction, which
+also records the event id, so a redelivery is a no-op; the unique order_id makes a second order.paid for
+the same order (a replay) a no-op as well, and a cancelled shipment stays cancelled."""
 
 from depot.order.v1 import events_pb2 as order_events
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,4 +28,8 @@ def handlers(service: ShippingService) -> dict[str, Handler]:
                         for item in order.items),
         ), session=session)
 
-    return {"order.paid": order_paid}
+    async def order_cancelled(session: AsyncSession, event: Event) -> None:
+        order = event.parse(order_events.OrderCancelled).order
+        await service.cancel_for_order(order.id, order.cancel_reason, session=session)
+
+    return {"order.paid": order_paid, "order.cancelled": order_cancelled}

@@ -26,6 +26,7 @@ class ShipmentStatus(StrEnum):
     DELIVERED = "DELIVERED"
     EXCEPTION = "EXCEPTION"
     RETURNED = "RETURNED"
+    CANCELLED = "CANCELLED"
 
 
 

@@ -33,10 +33,10 @@ _INSERT_SHIPMENT = insert(Shipment.__table__)
 _INSERT_HISTORY = insert(TrackingEvent.__table__)
 
 
-async def get_by_order(session: AsyncSession, order_id: uuid.UUID) -> Shipment | None:
+async def get_by_order(session: AsyncSession, order_id: uuid.UUID, *, for_update: bool = False) -> Shipment | None:
     """The order's shipment, if it has one (most have not yet: that answer costs one Core statement)."""
     shipment_id = await session.scalar(_ID_OF_ORDER, {"order_id": order_id})
-    return None if shipment_id is None else await get(session, shipment_id)
+    return None if shipment_id is None else await get(session, shipment_id, for_update=for_update)
 
 
 async def get_by_tracking_number(session: AsyncSession, tracking_number: str, *,

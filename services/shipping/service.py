@@ -147,6 +147,29 @@ class ShippingService:
                  service_level=quote.service_level)
         return shipment
 
+    async def cancel_for_order(self, order_id: str, reason: str, *, session: AsyncSession) -> Shipment | None:
+        """order.cancelled: the order's shipment is CANCELLED while no carrier has the parcel, so that a
+        refunded order does not ship. Once a carrier has it, it stays as it is (the order service refuses
+        to cancel a SHIPPED order; this is the race of a pickup and a cancel in flight): logged for staff.
+        None when the order has no shipment (cancelled before it was paid)."""
+        shipment = await repository.get_by_order(session, parse_id(order_id, "order.id"), for_update=True)
+        if shipment is None or shipment.status == ShipmentStatus.CANCELLED:
+            return shipment  # a replayed order.cancelled finds it done
+        if shipment.status != ShipmentStatus.LABEL_CREATED:
+            log.warning("shipment.cancel_too_late", shipment_id=str(shipment.id), order_id=order_id,
+                        status=shipment.status)
+            return shipment
+        now = self._now()
+        shipment.status, shipment.updated_at = ShipmentStatus.CANCELLED, now
+        shipment.history.append(TrackingEvent(status=ShipmentStatus.CANCELLED, location="",
+                                              note=f"Order cancelled: {reason}" if reason else "Order cancelled",
+                                              occurred_at=now, recorded_at=now, source="system"))
+        await session.flush()
+        await self._publish(session, shipment, "shipment.cancelled", events_pb2.ShipmentCancelled(
+            **_references(shipment), shipment=shipment_message(shipment)))
+        log.info("shipment.status", shipment_id=str(shipment.id), status=ShipmentStatus.CANCELLED, source="system")
+        return shipment
+
     # -- reading ---------------------------------------------------------------------------------
 
     async def get_shipment(self, principal: Principal, shipment_id: str) -> Shipment:

@@ -96,10 +96,14 @@ def parcel_weight(items: Iterable[Item], default_item_grams: int) -> int:
     return sum(item.quantity * (item.weight_grams or default_item_grams) for item in items)
 
 
+# The statuses a change (staff's or a carrier's) may name: CANCELLED follows from the order's cancellation only.
+REQUESTABLE = tuple(status for status in ShipmentStatus if status != ShipmentStatus.CANCELLED)
+
+
 def check_status_change(change: StatusChange, now: datetime) -> None:
     require(
-        None if change.status else FieldViolation(
-            "status", f"Status must be one of {', '.join(s for s in ShipmentStatus if s != 'LABEL_CREATED')}"),
+        None if change.status in REQUESTABLE else FieldViolation(
+            "status", f"Status must be one of {', '.join(s for s in REQUESTABLE if s != 'LABEL_CREATED')}"),
         FieldViolation("location", f"Location must be at most {LOCATION_MAX} characters")
         if len(change.location) > LOCATION_MAX else None,
         FieldViolation("note", f"Note must be at most {NOTE_MAX} characters") if len(change.note) > NOTE_MAX else None,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from libs.errors import FieldViolation, InvalidArgument, Unauthenticated
 from libs.validation import require
 from services.shipping.models import ShipmentStatus
-from services.shipping.validation import StatusChange
+from services.shipping.validation import REQUESTABLE, StatusChange
 
 ID_MAX = 200
 BODY_MAX = 64 * 1024
@@ -72,8 +72,8 @@ def parse_update(body: bytes) -> CarrierUpdate:
     require(
         None if isinstance(tracking_number, str) and tracking_number.strip()
         else FieldViolation("trackingNumber", "Tracking number should not be empty"),
-        None if isinstance(status, str) and status in ShipmentStatus.__members__
-        else FieldViolation("status", f"Status must be one of {', '.join(ShipmentStatus)}"),
+        None if isinstance(status, str) and status in REQUESTABLE
+        else FieldViolation("status", f"Status must be one of {', '.join(REQUESTABLE)}"),
         None if isinstance(location, str) else FieldViolation("location", "Location must be a string"),
         None if isinstance(note, str) else FieldViolation("note", "Note must be a string"),
         None if occurred is None or occurred_at else FieldViolation(

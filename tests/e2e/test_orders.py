@@ -143,6 +143,27 @@ def test_cancelling_a_paid_order_refunds_it_and_the_inventory_takes_the_stock_ba
     assert [(m["type"], m["quantity"]) for m in history[:2]] == [("RETURNED", 3), ("SOLD", 3)]
 
 
+def test_a_paid_order_cancelled_before_pickup_does_not_ship(
+    api: httpx.Client, admin_headers: dict, customer_headers: dict
+) -> None:
+    product = stocked_product(api, admin_headers)
+    order = place(api, customer_headers, product["id"]).json()
+    pay(api, customer_headers, order["id"]).raise_for_status()
+
+    def shipment() -> dict | None:
+        found = api.get("/shipments", params={"orderId": order["id"]}, headers=admin_headers).json()["data"]
+        return found[0] if found else None
+
+    created = poll_until(shipment, timeout=20, message="the order's shipment")
+    api.post(f"/orders/{order['id']}/cancel", headers=customer_headers).raise_for_status()
+
+    poll_until(lambda: shipment()["status"] == "CANCELLED", timeout=20, message="the shipment CANCELLED")
+    moved = api.post(f"/shipments/{created['id']}/status", json={"status": "PICKED_UP"}, headers=admin_headers)
+    assert_error(moved, 409, "Shipment is CANCELLED and cannot become PICKED_UP")
+    asked = api.post(f"/shipments/{created['id']}/status", json={"status": "CANCELLED"}, headers=admin_headers)
+    assert asked.status_code == 400, asked.text
+
+
 def test_one_trace_runs_from_the_request_through_grpc_and_kafka_to_the_shipment(
         api: httpx.Client, admin_headers: dict, customer_headers: dict, fleet: Fleet) -> None:
     """The W3C trace context of a REST call reaches the order service over gRPC, rides order.paid through

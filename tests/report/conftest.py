@@ -146,7 +146,8 @@ class ReportApp(Rows):
             payload = shipping_events.ShipmentCreated(shipment=shipment)
         else:
             message_class = {"shipment.shipped": shipping_events.ShipmentShipped,
-                             "shipment.delivered": shipping_events.ShipmentDelivered}[event_type]
+                             "shipment.delivered": shipping_events.ShipmentDelivered,
+                             "shipment.cancelled": shipping_events.ShipmentCancelled}[event_type]
             payload = message_class(shipment_id=shipment.id, order_id=shipment.order_id, carrier=shipment.carrier,
                                     tracking_number=shipment.tracking_number, shipment=shipment)
         return await self.publish(topics.SHIPPING, shipment.id, event_type, payload)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from depot.audit.v1 import audit_pb2
 from depot.product.v1 import events_pb2 as product_events
 from depot.product.v1 import product_pb2
+from depot.shipping.v1 import shipping_pb2
 
 from libs.events import topics
 from tests.report.conftest import ReportApp, shipment, stock, ts
@@ -83,6 +84,21 @@ async def test_shipping_counts_shipments_per_carrier_and_status_and_deliveries_o
     assert [(row["carrier"], row["shipments"]) for row in files.xlsx["shipmentsByCarrierAndStatus"]] == [
         ("DHL", 2), ("UPS", 1), ("UPS", 1)]
     assert files.pdf.startswith(b"%PDF")
+
+
+async def test_a_shipment_cancelled_with_its_order_counts_as_cancelled(reports: ReportApp) -> None:
+    period = reports.period()
+    labelled = shipment(period, "FEDEX", "LABEL_CREATED", eta=period.since.date() + timedelta(days=2), cost="7.00")
+    cancelled = shipping_pb2.Shipment()
+    cancelled.CopyFrom(labelled)
+    cancelled.status = shipping_pb2.SHIPMENT_STATUS_CANCELLED
+    cancelled.updated_at.seconds = labelled.updated_at.seconds + 60
+
+    await reports.consumed(await reports.shipment_event("shipment.created", labelled),
+                           await reports.shipment_event("shipment.cancelled", cancelled))
+
+    assert (await reports.files("SHIPPING", period)).json["tables"]["shipmentsByCarrierAndStatus"] == [
+        {"carrier": "FEDEX", "status": "CANCELLED", "shipments": 1, "cost": "7.00"}]
 
 
 async def test_activity_counts_requests_per_actor_action_and_outcome(reports: ReportApp) -> None:

@@ -54,6 +54,9 @@ TRANSITIONS: dict[str, set[str]] = {
     ShipmentStatus.EXCEPTION: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED,
                                ShipmentStatus.RETURNED},
 }
+# No carrier has had the parcel yet (EXCEPTION too, when it came before any pickup): an order cancelled now
+# cancels the shipment.
+UNCARRIED = {ShipmentStatus.LABEL_CREATED, ShipmentStatus.EXCEPTION}
 # The carrier has the parcel: the first of these makes the shipment (and its order) shipped.
 CARRIED = {ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY,
            ShipmentStatus.DELIVERED}
@@ -155,7 +158,7 @@ class ShippingService:
         shipment = await repository.get_by_order(session, parse_id(order_id, "order.id"), for_update=True)
         if shipment is None or shipment.status == ShipmentStatus.CANCELLED:
             return shipment  # a replayed order.cancelled finds it done
-        if shipment.status != ShipmentStatus.LABEL_CREATED:
+        if shipment.shipped_at is not None or shipment.status not in UNCARRIED:
             log.warning("shipment.cancel_too_late", shipment_id=str(shipment.id), order_id=order_id,
                         status=shipment.status)
             return shipment

@@ -40,6 +40,15 @@ async def test_a_cancelled_order_cancels_its_shipment_before_pickup(shipping: Sh
         await shipping.move(shipment.id, "PICKED_UP")
 
 
+async def test_a_label_exception_before_pickup_is_cancelled_too(shipping: ShippingApp) -> None:
+    shipment = await shipping.paid_order()
+    await shipping.move(shipment.id, "EXCEPTION", note="Address label unreadable")
+
+    await cancel(shipping, shipment.order_id)
+
+    assert (await shipping.get(shipment.id)).status == S.SHIPMENT_STATUS_CANCELLED
+
+
 async def test_a_shipment_a_carrier_has_stays_as_it_is(shipping: ShippingApp) -> None:
     shipment = await shipping.paid_order()
     await shipping.move(shipment.id, "PICKED_UP")

@@ -45,18 +45,17 @@ SOURCE = "shipping"
 DEFAULT_PAGE_SIZE = 20
 STAFF = "shipping:manage"  # may see every shipment and move it along
 # The status machine; anything else is FAILED_PRECONDITION. IN_TRANSIT may repeat: each hub scans it.
+# CANCELLED comes only from the order's cancellation (no status change may name it, see validation).
 TRANSITIONS: dict[str, set[str]] = {
-    ShipmentStatus.LABEL_CREATED: {ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.EXCEPTION},
+    ShipmentStatus.LABEL_CREATED: {ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.EXCEPTION,
+                                   ShipmentStatus.CANCELLED},
     ShipmentStatus.PICKED_UP: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.EXCEPTION},
     ShipmentStatus.IN_TRANSIT: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED,
                                 ShipmentStatus.EXCEPTION, ShipmentStatus.RETURNED},
     ShipmentStatus.OUT_FOR_DELIVERY: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED, ShipmentStatus.EXCEPTION},
     ShipmentStatus.EXCEPTION: {ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY, ShipmentStatus.DELIVERED,
-                               ShipmentStatus.RETURNED},
+                               ShipmentStatus.RETURNED, ShipmentStatus.CANCELLED},
 }
-# No carrier has had the parcel yet (EXCEPTION too, when it came before any pickup): an order cancelled now
-# cancels the shipment.
-UNCARRIED = {ShipmentStatus.LABEL_CREATED, ShipmentStatus.EXCEPTION}
 # The carrier has the parcel: the first of these makes the shipment (and its order) shipped.
 CARRIED = {ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY,
            ShipmentStatus.DELIVERED}
@@ -158,19 +157,13 @@ class ShippingService:
         shipment = await repository.get_by_order(session, parse_id(order_id, "order.id"), for_update=True)
         if shipment is None or shipment.status == ShipmentStatus.CANCELLED:
             return shipment  # a replayed order.cancelled finds it done
-        if shipment.shipped_at is not None or shipment.status not in UNCARRIED:
+        # An EXCEPTION after a pickup (shipped_at set) is a carrier's: too late, like any carried status.
+        if shipment.shipped_at is not None or ShipmentStatus.CANCELLED not in TRANSITIONS.get(shipment.status, ()):
             log.warning("shipment.cancel_too_late", shipment_id=str(shipment.id), order_id=order_id,
                         status=shipment.status)
             return shipment
-        now = self._now()
-        shipment.status, shipment.updated_at = ShipmentStatus.CANCELLED, now
-        shipment.history.append(TrackingEvent(status=ShipmentStatus.CANCELLED, location="",
-                                              note=f"Order cancelled: {reason}" if reason else "Order cancelled",
-                                              occurred_at=now, recorded_at=now, source="system"))
-        await session.flush()
-        await self._publish(session, shipment, "shipment.cancelled", events_pb2.ShipmentCancelled(
-            **_references(shipment), shipment=shipment_message(shipment)))
-        log.info("shipment.status", shipment_id=str(shipment.id), status=ShipmentStatus.CANCELLED, source="system")
+        note = f"Order cancelled: {reason}" if reason else "Order cancelled"
+        await self._move(session, shipment, StatusChange(status=ShipmentStatus.CANCELLED, note=note), source="system")
         return shipment
 
     # -- reading ---------------------------------------------------------------------------------
@@ -240,7 +233,7 @@ class ShippingService:
         return await self._transaction(work)
 
     async def _move(self, session: AsyncSession, shipment: Shipment, change: StatusChange, *, source: str) -> None:
-        """One step of the status machine with its history row, shipped/delivered events included."""
+        """One step of the status machine with its history row, shipped/delivered/cancelled events included."""
         target = change.status
         if target not in TRANSITIONS.get(shipment.status, ()):
             if shipment.status == target:
@@ -262,6 +255,9 @@ class ShippingService:
                 **_references(shipment), shipment=shipment_message(shipment)))
         if target == ShipmentStatus.DELIVERED:
             await self._publish(session, shipment, "shipment.delivered", events_pb2.ShipmentDelivered(
+                **_references(shipment), shipment=shipment_message(shipment)))
+        if target == ShipmentStatus.CANCELLED:
+            await self._publish(session, shipment, "shipment.cancelled", events_pb2.ShipmentCancelled(
                 **_references(shipment), shipment=shipment_message(shipment)))
         log.info("shipment.status", shipment_id=str(shipment.id), status=target, source=source)
 
